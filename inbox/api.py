@@ -1,0 +1,122 @@
+"""Inbox API: notifications, read state, unread counts and event status."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from video_platform.api import RecentlyUpdatedFirst, UserBriefSerializer, VideoBriefSerializer
+
+from . import policy, selectors, services
+from .models import Event, Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    text = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+    video = VideoBriefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = (
+            "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread",
+            "created_at", "updated_at",
+        )  # fmt: skip
+
+    def _actor(self, notification):
+        # The policy, not the stored row, decides: an anonymous type never shows an actor.
+        return notification.actor if policy.shows_actor(notification.type) else None
+
+    @extend_schema(responses=UserBriefSerializer(allow_null=True))
+    def get_actor(self, notification) -> dict | None:
+        actor = self._actor(notification)
+        return UserBriefSerializer(actor).data if actor else None
+
+    def get_text(self, notification) -> str:
+        actor = self._actor(notification)
+        return policy.notification_text(
+            notification.type,
+            count=notification.count,
+            actor_username=actor.username if actor else None,
+            excerpt=notification.excerpt,
+        )
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_category = serializers.DictField(child=serializers.IntegerField())
+
+
+class EventSerializer(serializers.ModelSerializer):
+    notifications = serializers.IntegerField(source="notification_count")
+
+    class Meta:
+        model = Event
+        fields = ("id", "kind", "status", "created_at", "done_at", "notifications")
+
+
+class InboxFilter(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(
+        choices=[(c, c) for c in policy.INBOX_FILTERS], method="filter_category"
+    )
+    unread = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Notification
+        fields = ("category", "unread")
+
+    def filter_category(self, queryset, name, value):
+        return queryset if value == "all" else queryset.filter(category=value)
+
+
+class CategoryQuery(serializers.Serializer):
+    category = serializers.ChoiceField(choices=policy.INBOX_FILTERS, required=False)
+
+
+class InboxView(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    pagination_class = RecentlyUpdatedFirst
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = InboxFilter
+
+    def get_queryset(self):
+        return selectors.inbox_notifications(user=self.request.user)
+
+
+class NotificationDetailView(generics.RetrieveAPIView):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        return selectors.inbox_notifications(user=self.request.user)
+
+
+class NotificationReadView(APIView):
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request, pk):
+        notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
+        notification = services.notification_mark_read(notification=notification)
+        return Response(NotificationSerializer(notification).data)
+
+
+class ReadAllView(APIView):
+    @extend_schema(request=None, parameters=[CategoryQuery], responses=UnreadCountSerializer)
+    def post(self, request):
+        query = CategoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        services.notifications_mark_all_read(user=request.user, category=query.validated_data.get("category"))
+        return Response(selectors.inbox_unread_counts(user=request.user))
+
+
+class UnreadCountView(APIView):
+    @extend_schema(responses=UnreadCountSerializer)
+    def get(self, request):
+        return Response(selectors.inbox_unread_counts(user=request.user))
+
+
+class EventDetailView(generics.RetrieveAPIView):
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        return selectors.events_visible(user=self.request.user)

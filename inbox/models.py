@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .policy import CATEGORIES, ActionKind, NotificationType
+
+User = settings.AUTH_USER_MODEL
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Event(models.Model):
+    """The outbox: written with its action in one transaction, fanned out to inboxes after commit."""
+
+    kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in ActionKind])
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events")
+    video = models.ForeignKey("platform.Video", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # The facts the privacy policy needs (tagged, recipients, mentioned, followee, ids of the action rows).
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=7, choices=EventStatus.choices, default=EventStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    # How many inbox rows this event created or bumped.
+    notification_count = models.PositiveIntegerField(default=0)
+    # A new post's follower fan-out: upper follower-id bound of each chunk, frozen when planned.
+    chunk_bounds = models.JSONField(null=True, blank=True)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["dispatched_at"], name="event_pending", condition=Q(status=EventStatus.PENDING)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event #{self.pk} {self.kind} ({self.status})"
+
+
+class EventChunk(models.Model):
+    """One delivered chunk of a post's follower fan-out; its unique row makes redelivery a no-op."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    notification_count = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "index"], name="event_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of event {self.event_id}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    type = models.CharField(max_length=10, choices=[(t.value, t.value) for t in NotificationType])
+    category = models.CharField(max_length=10, choices=[(c, c) for c in CATEGORIES])
+    # Always NULL for anonymous types (share): the sharer is never stored on the creator's notification.
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    video = models.ForeignKey("platform.Video", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    conversation = models.ForeignKey(
+        "platform.Conversation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The single event behind an ungrouped notification; NULL for groups, which many events bump.
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications")
+    excerpt = models.CharField(max_length=120, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    unread = models.BooleanField(default=True)
+    # "<type>:<video id>" while the group is open (unread); NULL once read or for ungrouped types.
+    group_key = models.CharField(max_length=40, null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event"),
+            models.UniqueConstraint(fields=["recipient", "group_key"], name="notification_open_group"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-updated_at", "-id"], name="inbox_by_recency"),
+            models.Index(
+                fields=["recipient", "category"], name="inbox_unread", condition=Q(unread=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.recipient_id} (x{self.count})"

@@ -1,0 +1,230 @@
+"""The privacy rule of Shareloop, in one place.
+
+Who an action notifies, with which type, and whether the actor is shown — the table in SPEC.md:
+
+| action                      | notified                                   | type    | actor shown |
+|-----------------------------|--------------------------------------------|---------|-------------|
+| share by link               | the creator                                | share   | never       |
+| share tagging people        | each tagged user                           | tag     | yes         |
+|                             | the creator, when not among the tagged     | share   | never       |
+| share by DM to recipients   | each recipient                             | message | yes         |
+|                             | the creator, when not among the recipients | share   | never       |
+| DM text message             | the other participants                     | message | yes         |
+| follow                      | the followed user                          | follow  | yes         |
+| like                        | the creator                                | like    | yes         |
+| comment                     | the creator                                | comment | yes         |
+| @mention (comment, caption) | the mentioned user                         | mention | yes         |
+| new video                   | every follower                             | post    | yes         |
+
+Nobody is notified of their own action; a muted type is not delivered; a user who blocked the actor
+gets nothing that names the actor (an anonymous ``share`` is still delivered: leaving it out would let
+the gap between the share count and the group count reveal a blocked sharer). Each recipient gets at
+most one notification per action: the first row of the table that reaches them wins.
+
+This module is pure: no database, no Django. The fan-out, the serializers and the templates all ask it.
+"""
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class NotificationType(StrEnum):
+    SHARE = "share"
+    TAG = "tag"
+    MESSAGE = "message"
+    FOLLOW = "follow"
+    LIKE = "like"
+    COMMENT = "comment"
+    MENTION = "mention"
+    POST = "post"
+
+
+class ActionKind(StrEnum):
+    SHARE = "share"
+    MESSAGE = "message"
+    FOLLOW = "follow"
+    LIKE = "like"
+    COMMENT = "comment"
+    POST = "post"
+
+
+class ContactKind(StrEnum):
+    DM = "dm"
+    TAG = "tag"
+
+
+CATEGORY_OF_TYPE = {
+    NotificationType.SHARE: "shares",
+    NotificationType.TAG: "mentions",
+    NotificationType.MENTION: "mentions",
+    NotificationType.MESSAGE: "messages",
+    NotificationType.FOLLOW: "followers",
+    NotificationType.LIKE: "likes",
+    NotificationType.COMMENT: "comments",
+    NotificationType.POST: "posts",
+}
+CATEGORIES = ("shares", "mentions", "messages", "followers", "likes", "comments", "posts")
+INBOX_FILTERS = ("all", *CATEGORIES)
+
+# Repeated actions on one video merge into the recipient's open (unread) group with an exact count.
+GROUPED_TYPES = frozenset({NotificationType.SHARE, NotificationType.LIKE})
+# Types that never carry the actor, anywhere: no field, link, id or text.
+ANONYMOUS_TYPES = frozenset({NotificationType.SHARE})
+
+
+def shows_actor(notification_type: str) -> bool:
+    return notification_type not in ANONYMOUS_TYPES
+
+
+def is_grouped(notification_type: str) -> bool:
+    return notification_type in GROUPED_TYPES
+
+
+@dataclass(frozen=True)
+class Action:
+    """What happened, as the event recorded it."""
+
+    kind: ActionKind
+    actor_id: int
+    creator_id: int | None = None  # owner of the video the action is about
+    channel: str | None = None  # for shares: link, tag or dm
+    tagged: frozenset[int] = field(default_factory=frozenset)
+    recipients: frozenset[int] = field(default_factory=frozenset)  # DM share recipients, message participants
+    mentioned: frozenset[int] = field(default_factory=frozenset)
+    followee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient_id: int
+    type: NotificationType
+
+    @property
+    def shows_actor(self) -> bool:
+        return shows_actor(self.type)
+
+    @property
+    def grouped(self) -> bool:
+        return is_grouped(self.type)
+
+
+def _direct_candidates(action: Action) -> list[tuple[int, NotificationType]]:
+    """(recipient, type) pairs in priority order, before self, block and mute filtering."""
+    T = NotificationType
+    kind = action.kind
+    if kind == ActionKind.SHARE:
+        if action.channel == "tag":
+            return [*((uid, T.TAG) for uid in sorted(action.tagged)), (action.creator_id, T.SHARE)]
+        if action.channel == "dm":
+            return [*((uid, T.MESSAGE) for uid in sorted(action.recipients)), (action.creator_id, T.SHARE)]
+        return [(action.creator_id, T.SHARE)]
+    if kind == ActionKind.MESSAGE:
+        return [(uid, T.MESSAGE) for uid in sorted(action.recipients)]
+    if kind == ActionKind.FOLLOW:
+        return [(action.followee_id, T.FOLLOW)]
+    if kind == ActionKind.LIKE:
+        return [(action.creator_id, T.LIKE)]
+    if kind == ActionKind.COMMENT:
+        return [(action.creator_id, T.COMMENT), *((uid, T.MENTION) for uid in sorted(action.mentioned))]
+    if kind == ActionKind.POST:
+        # Followers are reached by the chunked fan-out (follower_deliveries); mentions come first.
+        return [(uid, T.MENTION) for uid in sorted(action.mentioned)]
+    raise ValueError(f"unknown action kind {kind!r}")
+
+
+def _filtered(
+    action: Action,
+    candidates: Iterable[tuple[int | None, NotificationType]],
+    *,
+    blocked_actor: Collection[int],
+    muted: Mapping[int, Collection[str]],
+    already: Collection[int] = (),
+) -> list[Delivery]:
+    seen = set(already)
+    result = []
+    for recipient_id, notification_type in candidates:
+        if recipient_id is None or recipient_id == action.actor_id or recipient_id in seen:
+            continue
+        seen.add(recipient_id)
+        if notification_type in muted.get(recipient_id, ()):
+            continue
+        if shows_actor(notification_type) and recipient_id in blocked_actor:
+            continue
+        result.append(Delivery(recipient_id, notification_type))
+    return result
+
+
+def candidate_ids(action: Action) -> set[int]:
+    """Everyone the direct part of an action might reach: whose blocks and mutes must be looked up."""
+    return {uid for uid, _ in _direct_candidates(action) if uid is not None}
+
+
+def deliveries(
+    action: Action, *, blocked_actor: Collection[int], muted: Mapping[int, Collection[str]]
+) -> list[Delivery]:
+    """The notifications an action causes, except a new post's followers (see follower_deliveries).
+
+    ``blocked_actor``: candidates who blocked the actor; ``muted``: candidate id → muted types.
+    """
+    return _filtered(action, _direct_candidates(action), blocked_actor=blocked_actor, muted=muted)
+
+
+def follower_deliveries(
+    action: Action,
+    follower_ids: Iterable[int],
+    *,
+    blocked_actor: Collection[int],
+    muted: Mapping[int, Collection[str]],
+) -> list[Delivery]:
+    """A new post's ``post`` notifications for one chunk of the creator's followers.
+
+    Followers the post mentions already got a ``mention`` and are skipped here.
+    """
+    candidates = ((uid, NotificationType.POST) for uid in follower_ids)
+    return _filtered(action, candidates, blocked_actor=blocked_actor, muted=muted, already=action.mentioned)
+
+
+def contact_refusal(
+    *, kind: ContactKind, target_username: str, policy: str, blocked_actor: bool, actor_follows_target: bool
+) -> str | None:
+    """Why the actor may not DM (``dm``) or tag/mention (``tag``) the target, or None when allowed."""
+    verb = "send direct messages to" if kind == ContactKind.DM else "tag or mention"
+    if blocked_actor:
+        return f"You can't {verb} @{target_username}: they have blocked you."
+    if policy == "nobody":
+        return f"You can't {verb} @{target_username}: they don't allow it."
+    if policy == "followers" and not actor_follows_target:
+        return f"You can't {verb} @{target_username}: they only allow it from their followers."
+    return None
+
+
+def excerpt_for(notification_type: str, text: str) -> str:
+    """What of the action's own text (comment, message, caption) a notification may quote."""
+    return text[:120] if shows_actor(notification_type) else ""
+
+
+def notification_text(notification_type: str, *, count: int, actor_username: str | None, excerpt: str = "") -> str:
+    """The line an inbox shows. For an anonymous type the actor is never passed in, nor used."""
+    T = NotificationType
+    who = f"@{actor_username}" if actor_username and shows_actor(notification_type) else "Someone"
+    if notification_type == T.SHARE:
+        return "Your video was shared once" if count == 1 else f"Your video was shared {count} times"
+    if notification_type == T.LIKE:
+        others = count - 1
+        if others <= 0:
+            return f"{who} liked your video"
+        return f"{who} and {others} other{'s' if others > 1 else ''} liked your video"
+    if notification_type == T.TAG:
+        return f"{who} tagged you in a video"
+    if notification_type == T.MESSAGE:
+        return f"{who} sent you a message" + (f": {excerpt}" if excerpt else "")
+    if notification_type == T.FOLLOW:
+        return f"{who} started following you"
+    if notification_type == T.COMMENT:
+        return f"{who} commented: {excerpt}" if excerpt else f"{who} commented on your video"
+    if notification_type == T.MENTION:
+        return f"{who} mentioned you" + (f": {excerpt}" if excerpt else "")
+    if notification_type == T.POST:
+        return f"{who} posted a new video" + (f": {excerpt}" if excerpt else "")
+    raise ValueError(f"unknown notification type {notification_type!r}")

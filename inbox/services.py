@@ -1,0 +1,235 @@
+"""Delivery: events in, inbox rows out, each event applied to each inbox exactly once."""
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from video_platform.models import Block, Follow, Profile
+
+from . import policy
+from .models import Event, EventChunk, EventStatus, Notification
+from .policy import Action, ActionKind, Delivery
+
+NOTIFICATION_COLUMNS = (
+    "recipient_id", "type", "category", "actor_id", "video_id", "conversation_id", "event_id",
+    "excerpt", "count", "unread", "group_key", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def event_record(*, kind: ActionKind, actor, video=None, payload: dict) -> Event:
+    """Write the outbox row of an action; call inside the action's transaction. Fan-out starts on commit."""
+    from .tasks import fan_out_event
+
+    event = Event.objects.create(kind=kind, actor=actor, video=video, payload=payload)
+    fan_out_event.delay_on_commit(event.pk)
+    return event
+
+
+def action_from_event(event: Event) -> Action:
+    payload = event.payload
+    return Action(
+        kind=ActionKind(event.kind),
+        actor_id=event.actor_id,
+        creator_id=event.video.creator_id if event.video_id else None,
+        channel=payload.get("channel"),
+        tagged=frozenset(payload.get("tagged", ())),
+        recipients=frozenset(payload.get("recipients", ())),
+        mentioned=frozenset(payload.get("mentioned", ())),
+        followee_id=payload.get("followee"),
+    )
+
+
+def _audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], dict[int, list[str]]]:
+    """Among ``user_ids``: who blocked the actor, and who muted which types."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return set(), {}
+    blocked = set(
+        Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list("blocker_id", flat=True)
+    )
+    muted = dict(
+        Profile.objects.filter(user_id__in=user_ids)
+        .exclude(muted_types=[])
+        .values_list("user_id", "muted_types")
+    )
+    return blocked, muted
+
+
+def _rows(event: Event, deliveries: Sequence[Delivery], now) -> list[tuple]:
+    payload = event.payload
+    conversations = payload.get("conversations", {})
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    rows = []
+    for delivery in deliveries:
+        conversation_id = None
+        if delivery.type == policy.NotificationType.MESSAGE:
+            conversation_id = conversations.get(str(delivery.recipient_id), payload.get("conversation_id"))
+        rows.append((
+            delivery.recipient_id,
+            delivery.type.value,
+            policy.CATEGORY_OF_TYPE[delivery.type],
+            event.actor_id if delivery.shows_actor else None,
+            event.video_id,
+            conversation_id,
+            None if delivery.grouped else event.pk,
+            policy.excerpt_for(delivery.type, payload.get("text", "")),
+            1,
+            True,
+            f"{delivery.type.value}:{event.video_id}" if delivery.grouped else None,
+            stamp,
+            stamp,
+        ))  # fmt: skip
+    return rows
+
+
+def _insert(rows: list[tuple], conflict_clause: str) -> list[int]:
+    table = Notification._meta.db_table
+    row_sql = "(" + ", ".join(["%s"] * len(NOTIFICATION_COLUMNS)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(NOTIFICATION_COLUMNS)}) VALUES {', '.join([row_sql] * len(rows))} "
+        f"{conflict_clause} RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[int]:
+    """Create ungrouped rows (once per event and recipient) and bump open groups; return the row ids."""
+    now = timezone.now()
+    ids = []
+    single = [d for d in deliveries if not d.grouped]
+    for start in range(0, len(single), 1000):
+        ids += _insert(_rows(event, single[start : start + 1000], now), "ON CONFLICT (event_id, recipient_id) DO NOTHING")
+    table = Notification._meta.db_table
+    for delivery in (d for d in deliveries if d.grouped):
+        # One statement, so concurrent workers bumping the same open group keep an exact count.
+        ids += _insert(
+            _rows(event, [delivery], now),
+            f"ON CONFLICT (recipient_id, group_key) DO UPDATE SET count = {table}.count + 1, "
+            "actor_id = excluded.actor_id, updated_at = excluded.updated_at",
+        )
+    return ids
+
+
+def event_deliver(*, event_id: int) -> None:
+    """Apply an event to every inbox it reaches. A delivered event is never applied again."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update(of=("self",)).select_related("video").get(pk=event_id)
+        if event.status != EventStatus.PENDING:
+            return
+        if event.chunk_bounds is None:
+            action = action_from_event(event)
+            blocked, muted = _audience_facts(event.actor_id, policy.candidate_ids(action))
+            written = notifications_write(event, policy.deliveries(action, blocked_actor=blocked, muted=muted))
+            event.notification_count = len(written)
+            if event.kind == ActionKind.POST:
+                event.chunk_bounds = _post_chunk_bounds(event.actor_id)
+            if not event.chunk_bounds:
+                event.status, event.done_at = EventStatus.DONE, timezone.now()
+            event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
+        if event.status == EventStatus.PENDING:
+            transaction.on_commit(lambda: _dispatch_missing_chunks(event))
+
+
+def _post_chunk_bounds(creator_id: int) -> list[int]:
+    """Split the creator's followers into id ranges of POST_FAN_OUT_CHUNK_SIZE, one small query each."""
+    size = settings.POST_FAN_OUT_CHUNK_SIZE
+    followers = Follow.objects.filter(followee_id=creator_id).order_by("follower_id")
+    bounds, last = [], 0
+    while True:
+        chunk_end = followers.filter(follower_id__gt=last).values_list("follower_id", flat=True)[size - 1 : size]
+        upper = chunk_end.first()
+        if upper is None:
+            remaining_max = followers.filter(follower_id__gt=last).values_list("follower_id", flat=True).last()
+            if remaining_max is not None:
+                bounds.append(remaining_max)
+            return bounds
+        bounds.append(upper)
+        last = upper
+
+
+def _dispatch_missing_chunks(event: Event) -> None:
+    from .tasks import fan_out_post_chunk
+
+    done = set(EventChunk.objects.filter(event=event).values_list("index", flat=True))
+    for index in range(len(event.chunk_bounds)):
+        if index not in done:
+            fan_out_post_chunk.delay(event.pk, index)
+
+
+def post_chunk_deliver(*, event_id: int, index: int) -> None:
+    """Deliver ``post`` notifications to one chunk of a new post's followers, exactly once."""
+    try:
+        with transaction.atomic():
+            # Claiming the chunk first makes a concurrent duplicate wait here, then fail, writing nothing.
+            chunk = EventChunk.objects.create(event_id=event_id, index=index)
+            event = Event.objects.select_related("video").get(pk=event_id)
+            bounds = event.chunk_bounds
+            lower = bounds[index - 1] if index else 0
+            follower_ids = list(
+                Follow.objects.filter(
+                    followee_id=event.actor_id, follower_id__gt=lower, follower_id__lte=bounds[index]
+                ).values_list("follower_id", flat=True)
+            )
+            blocked, muted = _audience_facts(event.actor_id, follower_ids)
+            deliveries = policy.follower_deliveries(
+                action_from_event(event), follower_ids, blocked_actor=blocked, muted=muted
+            )
+            written = len(notifications_write(event, deliveries))
+            EventChunk.objects.filter(pk=chunk.pk).update(notification_count=written)
+            # The row update serialises the chunks of one event, so exactly one sees the last chunk land.
+            Event.objects.filter(pk=event_id).update(
+                chunks_done=F("chunks_done") + 1, notification_count=F("notification_count") + written
+            )
+            if Event.objects.filter(pk=event_id, chunks_done__gte=len(bounds)).exists():
+                Event.objects.filter(pk=event_id, status=EventStatus.PENDING).update(
+                    status=EventStatus.DONE, done_at=timezone.now()
+                )
+    except IntegrityError:
+        if not EventChunk.objects.filter(event_id=event_id, index=index).exists():
+            raise
+
+
+def event_mark_failed(*, event_id: int, error: str) -> None:
+    Event.objects.filter(pk=event_id, status=EventStatus.PENDING).update(status=EventStatus.FAILED, error=error[:2000])
+
+
+def events_redispatch(*, event_ids: Iterable[int]) -> int:
+    """Send pending or failed events to the workers again (the sweeper, admin actions)."""
+    from .tasks import fan_out_event
+
+    event_ids = list(event_ids)
+    Event.objects.filter(pk__in=event_ids, status=EventStatus.FAILED).update(status=EventStatus.PENDING, error="")
+    event_ids = list(Event.objects.filter(pk__in=event_ids, status=EventStatus.PENDING).values_list("pk", flat=True))
+    Event.objects.filter(pk__in=event_ids).update(dispatched_at=timezone.now(), attempts=F("attempts") + 1)
+    for event_id in event_ids:
+        fan_out_event.delay(event_id)
+    return len(event_ids)
+
+
+def events_redispatch_pending(*, older_than_seconds: int | None = None, limit: int = 1000) -> int:
+    """Re-send events still pending a while after their last dispatch: a broker outage loses nothing."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.EVENT_REDISPATCH_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = Event.objects.filter(status=EventStatus.PENDING, dispatched_at__lt=cutoff).order_by("dispatched_at")
+    return events_redispatch(event_ids=stale.values_list("pk", flat=True)[:limit])
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    """Reading a group closes it: the next share or like opens a new one."""
+    Notification.objects.filter(pk=notification.pk).update(unread=False, group_key=None)
+    notification.refresh_from_db()
+    return notification
+
+
+def notifications_mark_all_read(*, user, category: str | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, unread=True)
+    if category and category != "all":
+        unread = unread.filter(category=category)
+    return unread.update(unread=False, group_key=None)

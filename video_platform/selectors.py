@@ -1,0 +1,51 @@
+"""Reads of the social core."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from .models import Block, Comment, Conversation, Follow, Message, Video
+
+User = get_user_model()
+
+
+def users_with_counts() -> QuerySet:
+    return User.objects.select_related("profile").annotate(
+        followers_count=Count("follower_set", distinct=True),
+        following_count=Count("following_set", distinct=True),
+        videos_count=Count("videos", filter=Q(videos__is_hidden=False), distinct=True),
+    )
+
+
+def video_list(*, viewer, creator=None, following_only: bool = False) -> QuerySet:
+    videos = Video.objects.filter(is_hidden=False).select_related("creator__profile")
+    if creator is not None:
+        videos = videos.filter(creator=creator)
+    if following_only:
+        videos = videos.filter(creator__follower_set__follower=viewer)
+    return videos.annotate(liked=Exists(viewer.likes.filter(video=OuterRef("pk"))))
+
+
+def video_visible(*, viewer) -> QuerySet:
+    """Videos the viewer may open: everything not hidden by a moderator, and their own."""
+    return Video.objects.filter(Q(is_hidden=False) | Q(creator=viewer)).select_related("creator__profile").annotate(
+        liked=Exists(viewer.likes.filter(video=OuterRef("pk")))
+    )
+
+
+def video_comments(*, video: Video) -> QuerySet:
+    return Comment.objects.filter(video=video, is_hidden=False).select_related("author__profile")
+
+
+def conversations_of(*, user) -> QuerySet:
+    return Conversation.objects.filter(participants=user).prefetch_related("participants__profile")
+
+
+def conversation_messages(*, conversation: Conversation) -> QuerySet:
+    return Message.objects.filter(conversation=conversation).select_related("sender__profile", "video")
+
+
+def relationship(*, viewer, other) -> dict:
+    return {
+        "is_following": Follow.objects.filter(follower=viewer, followee=other).exists(),
+        "is_blocked": Block.objects.filter(blocker=viewer, blocked=other).exists(),
+    }

@@ -1,0 +1,272 @@
+"""The social core: every action a user takes. Each writes its rows and its outbox event in one
+transaction; the inbox fan-out starts only once that transaction commits."""
+
+import re
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from inbox import policy
+from inbox.policy import ActionKind, ContactKind
+from inbox.services import event_record
+
+from .models import (
+    Block,
+    Comment,
+    Conversation,
+    Follow,
+    Like,
+    Message,
+    Profile,
+    ProfileView,
+    Share,
+    ShareChannel,
+    Video,
+    VideoView,
+)
+
+User = get_user_model()
+MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
+
+
+class ActionRefused(PermissionDenied):
+    """A block or a DM/tag policy forbids the action: answered 403 with the reason as ``detail``."""
+
+
+def mentioned_users(text: str, *, actor) -> list:
+    """Existing users @mentioned in ``text``, the actor left out; unknown names are just text."""
+    names = {match.rstrip(".") for match in MENTION_PATTERN.findall(text)}
+    return list(User.objects.filter(username__in=names).exclude(pk=actor.pk).order_by("pk"))
+
+
+def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
+    targets = [t for t in targets if t.pk != actor.pk]
+    if not targets:
+        return
+    ids = [t.pk for t in targets]
+    blocked_by = set(Block.objects.filter(blocked=actor, blocker_id__in=ids).values_list("blocker_id", flat=True))
+    follows = set(Follow.objects.filter(follower=actor, followee_id__in=ids).values_list("followee_id", flat=True))
+    policies = dict(
+        Profile.objects.filter(user_id__in=ids).values_list(
+            "user_id", "dm_policy" if kind == ContactKind.DM else "tag_policy"
+        )
+    )
+    for target in targets:
+        reason = policy.contact_refusal(
+            kind=kind,
+            target_username=target.get_username(),
+            policy=policies.get(target.pk, "everyone"),
+            blocked_actor=target.pk in blocked_by,
+            actor_follows_target=target.pk in follows,
+        )
+        if reason:
+            raise ActionRefused(reason)
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, display_name: str = "", email: str = ""):
+    user = User(username=username, email=email)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    Profile.objects.update_or_create(user=user, defaults={"display_name": display_name or username})
+    return user
+
+
+@transaction.atomic
+def profile_update(*, user, **fields) -> Profile:
+    muted = fields.get("muted_types")
+    if muted is not None:
+        unknown = sorted(set(muted) - {t.value for t in policy.NotificationType})
+        if unknown:
+            raise ValidationError({"muted_types": f"Unknown notification types: {', '.join(unknown)}."})
+        fields["muted_types"] = sorted(set(muted))
+    profile = user.profile
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.full_clean()
+    profile.save(update_fields=list(fields))
+    return profile
+
+
+@transaction.atomic
+def follow_create(*, follower, followee) -> Follow:
+    if follower.pk == followee.pk:
+        raise ValidationError("You can't follow yourself.")
+    follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    follow.event = None
+    if created:
+        follow.event = event_record(
+            kind=ActionKind.FOLLOW, actor=follower, payload={"followee": followee.pk, "follow_id": follow.pk}
+        )
+    return follow
+
+
+def follow_delete(*, follower, followee) -> None:
+    Follow.objects.filter(follower=follower, followee=followee).delete()
+
+
+def block_create(*, blocker, blocked) -> Block:
+    if blocker.pk == blocked.pk:
+        raise ValidationError("You can't block yourself.")
+    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    return block
+
+
+def block_delete(*, blocker, blocked) -> None:
+    Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+
+
+@transaction.atomic
+def video_create(*, creator, caption: str) -> Video:
+    mentioned = mentioned_users(caption, actor=creator)
+    _check_contact(actor=creator, targets=mentioned, kind=ContactKind.TAG)
+    video = Video.objects.create(creator=creator, caption=caption)
+    video.event = event_record(
+        kind=ActionKind.POST,
+        actor=creator,
+        video=video,
+        payload={"mentioned": [u.pk for u in mentioned], "text": caption},
+    )
+    return video
+
+
+@transaction.atomic
+def video_view_record(*, video: Video, viewer) -> VideoView | None:
+    """Count a view; every view counts, repeated ones included, except the creator's own."""
+    if viewer is not None and viewer.pk == video.creator_id:
+        return None
+    view = VideoView.objects.create(video=video, viewer=viewer)
+    Video.objects.filter(pk=video.pk).update(view_count=F("view_count") + 1)
+    return view
+
+
+def profile_view_record(*, profile_user, viewer) -> ProfileView | None:
+    if viewer is not None and viewer.pk == profile_user.pk:
+        return None
+    return ProfileView.objects.create(profile_user=profile_user, viewer=viewer)
+
+
+@transaction.atomic
+def like_create(*, user, video: Video) -> Like:
+    like, created = Like.objects.get_or_create(user=user, video=video)
+    like.event = None
+    if created:
+        Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
+        like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
+    return like
+
+
+@transaction.atomic
+def like_delete(*, user, video: Video) -> None:
+    deleted, _ = Like.objects.filter(user=user, video=video).delete()
+    if deleted:
+        Video.objects.filter(pk=video.pk).update(like_count=F("like_count") - 1)
+
+
+@transaction.atomic
+def comment_create(*, author, video: Video, text: str) -> Comment:
+    mentioned = mentioned_users(text, actor=author)
+    _check_contact(actor=author, targets=mentioned, kind=ContactKind.TAG)
+    comment = Comment.objects.create(author=author, video=video, text=text)
+    Video.objects.filter(pk=video.pk).update(comment_count=F("comment_count") + 1)
+    comment.event = event_record(
+        kind=ActionKind.COMMENT,
+        actor=author,
+        video=video,
+        payload={"comment_id": comment.pk, "mentioned": [u.pk for u in mentioned], "text": text},
+    )
+    return comment
+
+
+def _conversation_key(users: Iterable) -> str:
+    return ",".join(str(pk) for pk in sorted({u.pk for u in users}))
+
+
+def conversation_get_or_create(*, creator, participants: Iterable) -> tuple[Conversation, bool]:
+    """The one conversation between exactly these people, created if needed (DM policies permitting)."""
+    others = [u for u in participants if u.pk != creator.pk]
+    if not others:
+        raise ValidationError({"participants": "Name at least one other user."})
+    _check_contact(actor=creator, targets=others, kind=ContactKind.DM)
+    with transaction.atomic():
+        conversation, created = Conversation.objects.get_or_create(key=_conversation_key([creator, *others]))
+        if created:
+            conversation.participants.add(creator, *others)
+    return conversation, created
+
+
+@transaction.atomic
+def message_send(*, sender, conversation: Conversation, text: str, video: Video | None = None) -> Message:
+    if not text and video is None:
+        raise ValidationError({"text": "Write something or attach a video."})
+    others = list(conversation.participants.exclude(pk=sender.pk))
+    _check_contact(actor=sender, targets=others, kind=ContactKind.DM)
+    message = Message.objects.create(conversation=conversation, sender=sender, text=text, video=video)
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+    message.event = event_record(
+        kind=ActionKind.MESSAGE,
+        actor=sender,
+        video=video,
+        payload={
+            "recipients": [u.pk for u in others],
+            "conversation_id": conversation.pk,
+            "message_id": message.pk,
+            "text": text,
+        },
+    )
+    return message
+
+
+@transaction.atomic
+def video_share(
+    *, sharer, video: Video, channel: str, tagged: Iterable = (), recipients: Iterable = (), message: str = ""
+) -> Share:
+    """Share a video by link, by a repost tagging people, or by DM. Every share adds 1 to the count."""
+    tagged, recipients = list(tagged), list(recipients)
+    if channel not in ShareChannel.values:
+        raise ValidationError({"channel": f'"{channel}" is not a valid choice.'})
+    if channel == ShareChannel.TAG and not tagged:
+        raise ValidationError({"tagged": "Tag at least one user."})
+    if channel == ShareChannel.DM and not recipients:
+        raise ValidationError({"recipients": "Name at least one recipient."})
+    if channel != ShareChannel.TAG:
+        tagged = []
+    if channel != ShareChannel.DM:
+        recipients = []
+    _check_contact(actor=sharer, targets=tagged, kind=ContactKind.TAG)
+    _check_contact(actor=sharer, targets=recipients, kind=ContactKind.DM)
+
+    share = Share.objects.create(video=video, sharer=sharer, channel=channel, message=message)
+    if tagged:
+        share.tagged.set(tagged)
+    conversations = {}
+    for recipient in recipients:
+        if recipient.pk == sharer.pk:
+            continue
+        conversation, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
+        conversation.participants.add(sharer, recipient)
+        Message.objects.create(conversation=conversation, sender=sharer, text=message, video=video, share=share)
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=share.created_at)
+        conversations[str(recipient.pk)] = conversation.pk
+    if recipients:
+        share.recipients.set(recipients)
+    Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
+    share.event = event_record(
+        kind=ActionKind.SHARE,
+        actor=sharer,
+        video=video,
+        payload={
+            "share_id": share.pk,
+            "channel": channel,
+            "tagged": [u.pk for u in tagged],
+            "recipients": [u.pk for u in recipients],
+            "conversations": conversations,
+            "text": message,
+        },
+    )
+    return share
