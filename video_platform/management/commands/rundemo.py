@@ -25,6 +25,8 @@ class Command(BaseCommand):
                        "--concurrency", str(concurrency)],
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],
         }  # fmt: skip
+        # `kill` (SIGTERM) stops the demo the same way Ctrl-C does, children included.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Shareloop is up at http://{host}:{port}/  (Ctrl-C stops it)"))
         try:
