@@ -1,6 +1,6 @@
 """GET /api/analytics/: a Pro creator's own aggregate figures. Counts only, never who."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -68,7 +68,11 @@ class AnalyticsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("days", int, enum=list(selectors.RANGE_DAYS), default=selectors.RANGE_DAYS[0])],
-        responses=AnalyticsSerializer,
+        responses={
+            200: AnalyticsSerializer,
+            400: OpenApiResponse(description="`days` is not 7, 28 or 60."),
+            403: OpenApiResponse(description="Not a Pro account; `detail` says how to switch."),
+        },
         description="Totals, a zero-filled daily series ending today (UTC) and per-video rows. Pro only (else 403).",
     )
     def get(self, request):
