@@ -24,9 +24,6 @@ class IsPro(BasePermission):
 class AnalyticsQuerySerializer(serializers.Serializer):
     days = serializers.ChoiceField(choices=selectors.RANGE_DAYS, default=selectors.RANGE_DAYS[0])
 
-    def validate_days(self, value) -> int:
-        return int(value)
-
 
 class AnalyticsVideoSerializer(serializers.Serializer):
     id = serializers.IntegerField()

@@ -422,3 +422,12 @@ def test_beat_task_folds_today_through_a_real_worker(celery_worker):
         time.sleep(0.1)
     assert DailyVideoStats.objects.get(video=video, date=today_utc()).video_views == 1
     assert RollupDay.objects.get(date=today_utc()).folded_at is not None
+
+
+@pytest.mark.parametrize("model", ["dailyvideostats", "dailycreatorstats", "rollupday"])
+def test_staff_can_browse_the_aggregates_in_admin(pro_creator, video, fan, client, model):
+    platform.video_view_record(video=video, viewer=fan)
+    services.rollup_incremental()
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+
+    assert client.get(f"/admin/analytics/{model}/").status_code == 200
