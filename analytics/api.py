@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from . import selectors
 
 NOT_PRO_DETAIL = (
-    "Analytics is for Pro accounts. Switching is free: PATCH /api/me/ with {\"is_pro\": true}, "
+    'Analytics is for Pro accounts. Switching is free: PATCH /api/me/ with {"is_pro": true}, '
     "or turn on Pro in Settings."
 )
 

@@ -48,18 +48,29 @@ def line_chart(*, metric: str, label: str, daily: list[dict]) -> LineChart:
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / max(len(daily) - 1, 1)
     points = [
-        ChartPoint(x=round(LEFT + i * step, 1), y=round(TOP + plot_height * (1 - day[metric] / top), 1),
-                   date=day["date"], value=day[metric])
+        ChartPoint(
+            x=round(LEFT + i * step, 1),
+            y=round(TOP + plot_height * (1 - day[metric] / top), 1),
+            date=day["date"],
+            value=day[metric],
+        )
         for i, day in enumerate(daily)
-    ]  # fmt: skip
+    ]
     line = " ".join(f"{p.x},{p.y}" for p in points)
     baseline = HEIGHT - BOTTOM
     area = f"{points[0].x},{baseline} {line} {points[-1].x},{baseline}" if points else ""
     y_ticks = [(round(TOP + plot_height * (1 - share), 1), round(top * share)) for share in (0, 0.5, 1)]
     if top == 1:
         y_ticks = [y_ticks[0], y_ticks[2]]
-    x_ticks = [(p.x, p.date.strftime("%b %-d")) for p in (points[0], points[len(points) // 2], points[-1])] if points else []
+    labelled = (points[0], points[len(points) // 2], points[-1]) if points else ()
+    x_ticks = [(point.x, point.date.strftime("%b %-d")) for point in labelled]
     return LineChart(
-        metric=metric, label=label, total=sum(values), points=points, line=line, area=area,
-        y_ticks=y_ticks, x_ticks=x_ticks,
-    )  # fmt: skip
+        metric=metric,
+        label=label,
+        total=sum(values),
+        points=points,
+        line=line,
+        area=area,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+    )

@@ -94,7 +94,8 @@ def creator_analytics(*, creator, days: int, today: date | None = None) -> dict:
     """Totals, a zero-filled daily series ending today (UTC) and per-video rows over the last ``days``."""
     today = today or today_utc()
     dates = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    settled = sorted(RollupDay.objects.filter(date__range=(dates[0], today), settled=True).values_list("date", flat=True))
+    ledger = RollupDay.objects.filter(date__range=(dates[0], today), settled=True)
+    settled = sorted(ledger.values_list("date", flat=True))
     unsettled_ranges = day_ranges(sorted(set(dates) - set(settled)))
 
     daily = {day: Counter() for day in dates}

@@ -24,7 +24,9 @@ def dashboard(request):
         return render(request, "analytics/dashboard.html", {"is_pro": False})
     query = DashboardQueryForm(request.GET)
     if not query.is_valid():
-        return HttpResponseBadRequest("days must be one of 7, 28 or 60; sort one of " + ", ".join(selectors.VIDEO_METRICS))
+        return HttpResponseBadRequest(
+            f"days must be one of 7, 28 or 60; sort one of {', '.join(selectors.VIDEO_METRICS)}."
+        )
     days = query.cleaned_data["days"] or selectors.RANGE_DAYS[0]
     sort = query.cleaned_data["sort"] or "video_views"
     analytics = selectors.creator_analytics(creator=request.user, days=days)

@@ -107,21 +107,41 @@ def populate(raw_events: int, rng: random.Random):
     def write(events: int, *, today_only: bool):
         counts = {metric: int(events * share) for metric, share in MIX}
         counts["video_views"] += events - sum(counts.values())
-        copy_rows("platform_videoview", ("video_id", "viewer_id", "created_at"),
-                  ((rng.choice(video_ids), rng.choice(fan_ids), at) for at in moments(counts["video_views"], today_only=today_only)))
-        copy_rows("platform_profileview", ("profile_user_id", "viewer_id", "created_at"),
-                  ((creator.pk, rng.choice(fan_ids), at) for at in moments(counts["profile_views"], today_only=today_only)))
-        copy_rows("platform_comment", ("video_id", "author_id", "text", "created_at", "is_hidden"),
-                  ((rng.choice(video_ids), rng.choice(fan_ids), "nice", at, False) for at in moments(counts["comments"], today_only=today_only)))
-        copy_rows("platform_share", ("video_id", "sharer_id", "channel", "message", "created_at"),
-                  ((rng.choice(video_ids), rng.choice(fan_ids), "link", "", at) for at in moments(counts["shares"], today_only=today_only)))
-        return counts
+        copy_rows(
+            "platform_videoview",
+            ("video_id", "viewer_id", "created_at"),
+            (
+                (rng.choice(video_ids), rng.choice(fan_ids), at)
+                for at in moments(counts["video_views"], today_only=today_only)
+            ),
+        )
+        copy_rows(
+            "platform_profileview",
+            ("profile_user_id", "viewer_id", "created_at"),
+            ((creator.pk, rng.choice(fan_ids), at) for at in moments(counts["profile_views"], today_only=today_only)),
+        )
+        copy_rows(
+            "platform_comment",
+            ("video_id", "author_id", "text", "created_at", "is_hidden"),
+            (
+                (rng.choice(video_ids), rng.choice(fan_ids), "nice", at, False)
+                for at in moments(counts["comments"], today_only=today_only)
+            ),
+        )
+        copy_rows(
+            "platform_share",
+            ("video_id", "sharer_id", "channel", "message", "created_at"),
+            (
+                (rng.choice(video_ids), rng.choice(fan_ids), "link", "", at)
+                for at in moments(counts["shares"], today_only=today_only)
+            ),
+        )
 
-    history = write(raw_events - TODAY_EVENTS, today_only=False)
+    write(raw_events - TODAY_EVENTS, today_only=False)
     write(TODAY_EVENTS, today_only=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return creator, history
+    return creator
 
 
 def time_requests(client, path: str, requests: int) -> tuple[list[float], int]:
@@ -150,7 +170,7 @@ def run_size(raw_events: int, requests: int) -> dict:
 
     reset()
     started = time.perf_counter()
-    creator, _ = populate(raw_events, random.Random(raw_events))
+    creator = populate(raw_events, random.Random(raw_events))
     inserted = time.perf_counter() - started
     raw_rows = VideoView.objects.count() + ProfileView.objects.count()
     started = time.perf_counter()
@@ -185,16 +205,23 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"PostgreSQL {server}; {args.requests} requests per endpoint, days=60", flush=True)  # fmt: skip
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"PostgreSQL {server}; {args.requests} requests per endpoint, days=60",
+        flush=True,
+    )
     # Small, large, small again: the machine's load drifts, and the two small runs bracket the large one.
-    small_before, large, small_after = (run_size(size, args.requests) for size in (args.sizes[0], args.sizes[1], args.sizes[0]))
+    small_before, large, small_after = (
+        run_size(size, args.requests) for size in (args.sizes[0], args.sizes[1], args.sizes[0])
+    )
     for name in ("api", "dashboard"):
         small_timings = small_before[name]["timings"] + small_after[name]["timings"]
         for label, pick in (("median", statistics.median), ("fastest", min)):
             before, after = pick(small_timings), pick(large[name]["timings"])
-            print(f"{name} {label}: {before:.1f} ms -> {after:.1f} ms, ratio {after / before:.2f} "
-                  f"for {large['raw_events'] / small_before['raw_events']:.0f}x the raw events")  # fmt: skip
+            print(
+                f"{name} {label}: {before:.1f} ms -> {after:.1f} ms, ratio {after / before:.2f} "
+                f"for {large['raw_events'] / small_before['raw_events']:.0f}x the raw events"
+            )
         print(f"{name} queries per request: {small_before[name]['queries']} -> {large[name]['queries']}")
 
 

@@ -31,4 +31,6 @@ class Command(BaseCommand):
                 folded += 1
                 outcome = f"{fold.videos} videos, {fold.creators} creators"
             self.stdout.write(f"[{number:>{width}}/{len(days)}] {day}: {outcome}")
-        self.stdout.write(self.style.SUCCESS(f"Folded {folded} days from {since} to {until}; kept {skipped} pruned days."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Folded {folded} days from {since} to {until}; kept {skipped} pruned days.")
+        )
