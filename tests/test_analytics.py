@@ -1,4 +1,5 @@
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from io import StringIO
 
@@ -413,6 +414,30 @@ def test_dashboard_rejects_unknown_ranges_and_sorts(pro_creator, client, query):
     client.force_login(pro_creator)
 
     assert client.get(f"/analytics/?{query}").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_views_and_roll_ups_keep_counts_exact():
+    creator = make_pro(UserFactory.create(username="cara"))
+    video = VideoFactory.create(creator=creator)
+
+    def view_ten_times_then_roll_up(viewer):
+        try:
+            client = api_client(viewer)
+            for _ in range(10):
+                assert client.post(f"/api/videos/{video.pk}/views/").status_code == 201
+            services.rollup_day(day=today_utc())
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(view_ten_times_then_roll_up, UserFactory.create_batch(4)))
+    services.rollup_day(day=today_utc())
+
+    video.refresh_from_db()
+    assert video.view_count == 40
+    assert DailyVideoStats.objects.get(video=video, date=today_utc()).video_views == 40
+    assert analytics(creator)["totals"]["video_views"] == 40
 
 
 @pytest.mark.django_db(transaction=True)
