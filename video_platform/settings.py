@@ -171,3 +171,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# Pro analytics: raw video/profile views older than this many days are pruned once rolled up.
+ANALYTICS_RAW_RETENTION_DAYS = env.int("ANALYTICS_RAW_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["analytics-rollup"] = {
+    "task": "analytics.rollup_recent_days",
+    "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL_SECONDS", default=300.0),
+}
