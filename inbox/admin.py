@@ -28,6 +28,7 @@ WITHHELD = "(withheld: direct message text)"
 INSPECTION_ROWS = 50
 
 admin.site.site_header = "Shareloop operations"
+admin.site.site_title = "Shareloop admin"
 admin.site.index_template = "admin/shareloop_index.html"
 
 

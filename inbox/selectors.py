@@ -48,7 +48,7 @@ def event_expected_group_rows(*, event: Event) -> QuerySet:
     video as the policy decides them, and by time: created before the event was done, bumped after it was
     written. A group read and reopened in that window can match twice.
     """
-    if event.status != EventStatus.DONE or event.chunk_bounds is not None:
+    if event.status != EventStatus.DONE:
         return Notification.objects.none()
     grouped = [d for d in policy.deliveries(action_from_event(event), blocked_actor=(), muted={}) if d.grouped]
     if not grouped:
@@ -109,14 +109,15 @@ def delivery_health(*, since) -> dict:
         "notifications_created": Notification.objects.filter(created_at__gte=since).count(),
         "notifications_touched": Notification.objects.filter(updated_at__gte=since).count(),
         "oldest_pending_created_at": oldest_pending,
+        "pending_total": Event.objects.filter(status=EventStatus.PENDING).count(),
         "failed_total": Event.objects.filter(status=EventStatus.FAILED).count(),
     }
 
 
-def worker_heartbeat(*, app=celery_app, timeout: float = 1.0) -> dict:
+def worker_heartbeat(*, timeout: float = 1.0) -> dict:
     """Ask every Celery worker to answer a ping: {"workers": [names], "error": text or ""}."""
     try:
-        replies = app.control.inspect(timeout=timeout).ping() or {}
+        replies = celery_app.control.inspect(timeout=timeout).ping() or {}
     except Exception as exc:  # The broker itself is down: that is what the operator must see.
         return {"workers": [], "error": f"{type(exc).__name__}: {exc}"}
     return {"workers": sorted(replies), "error": ""}
