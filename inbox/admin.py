@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -78,7 +80,8 @@ def notification_text(notification: Notification, *, with_message_text: bool) ->
 
 def html_table(headers, rows) -> str:
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join("", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),) for row in rows))
+    cells = (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)) for row in rows)
+    body = format_html_join("", "<tr>{}</tr>", ((row_cells,) for row_cells in cells))
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
@@ -121,7 +124,7 @@ class EventAdmin(admin.ModelAdmin):
     actions = ("redispatch",)
     readonly_fields = (
         "kind", "actor", "video", "action_summary", "payload", "payload_without_message_text",
-        "status", "error", "created_at", "dispatched_at", "done_at", "attempts", "duration", "notification_count",
+        "status", "error", "timing", "attempts", "notification_count",
         "chunk_progress", "produced_notifications", "produced_notifications_without_message_text",
         "bumped_groups", "audience",
     )  # fmt: skip
@@ -134,8 +137,7 @@ class EventAdmin(admin.ModelAdmin):
                            "payload" if with_text else "payload_without_message_text"),
             }),
             ("Delivery", {
-                "fields": ("status", "error", "created_at", "dispatched_at", "done_at", "attempts", "duration",
-                           "notification_count", "chunk_progress"),
+                "fields": ("status", "error", "timing", "attempts", "notification_count", "chunk_progress"),
             }),
             ("What it produced", {
                 "fields": ("produced_notifications" if with_text else "produced_notifications_without_message_text",
@@ -167,19 +169,30 @@ class EventAdmin(admin.ModelAdmin):
     def duration(self, event):
         return duration_text(event)
 
+    @admin.display(description="timing")
+    def timing(self, event):
+        def at(moment):
+            return f"{moment:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
+
+        rows = [("written", at(event.created_at)),
+                ("last dispatched", f"{at(event.dispatched_at)} (attempt {event.attempts})"),
+                ("done", at(event.done_at) if event.done_at else "not yet"),
+                ("duration", duration_text(event))]  # fmt: skip
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows)
+
     @admin.display(description="summary")
     def action_summary(self, event):
         action = services.action_from_event(event)
-        names = dict(User.objects.filter(pk__in=action.tagged | action.recipients | action.mentioned).values_list("pk", "username"))
+        people = action.tagged | action.recipients | action.mentioned | {action.followee_id} - {None}
+        names = dict(User.objects.filter(pk__in=people).values_list("pk", "username"))
 
         def usernames(ids):
-            return ", ".join(f"@{names.get(pk, pk)}" for pk in sorted(ids)) or "—"
+            return ", ".join(f"@{names.get(pk, pk)}" for pk in sorted(ids))
 
-        lines = [("channel", action.channel or "—"), ("tagged", usernames(action.tagged)),
-                 ("recipients", usernames(action.recipients)), ("mentioned", usernames(action.mentioned))]  # fmt: skip
-        if action.followee_id:
-            lines.append(("followee", usernames({action.followee_id})))
-        return format_html_join("", "<div><strong>{}</strong>: {}</div>", lines)
+        lines = [("channel", action.channel), ("tagged", usernames(action.tagged)),
+                 ("DM recipients", usernames(action.recipients)), ("mentioned", usernames(action.mentioned)),
+                 ("followee", usernames({action.followee_id} - {None}))]  # fmt: skip
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", ((k, v) for k, v in lines if v)) or "—"
 
     @admin.display(description="payload")
     def payload_without_message_text(self, event):
@@ -197,8 +210,10 @@ class EventAdmin(admin.ModelAdmin):
 
     def _produced(self, event, *, with_message_text):
         rows = event.notifications.select_related("recipient", "actor").order_by("recipient_id")[:INSPECTION_ROWS]
-        table = notifications_table(rows, with_message_text=with_message_text)
         total = event.notifications.count()
+        if not total:
+            return "none of its own (grouped rows are below)"
+        table = notifications_table(rows, with_message_text=with_message_text)
         more = changelist_link(Notification, f"all {total} in the notification list", event__id__exact=event.pk)
         return format_html("{}<p>{}</p>", table, more)
 
@@ -237,8 +252,28 @@ class EventAdmin(admin.ModelAdmin):
         return format_html("{}<p><em>{}</em></p>", table, note)
 
     def get_urls(self):
-        overview = path("overview/", self.admin_site.admin_view(self.overview_view), name="inbox_overview")
-        return [overview, *super().get_urls()]
+        return [
+            path("overview/", self.admin_site.admin_view(self.overview_view), name="inbox_overview"),
+            path("<path:object_id>/redispatch/", self.admin_site.admin_view(self.redispatch_view),
+                 name="inbox_event_redispatch"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        stuck = event is not None and event.status != EventStatus.DONE
+        extra_context = {**(extra_context or {}), "may_redispatch": stuck and self.has_redispatch_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def redispatch_view(self, request, object_id):
+        """The change page's button: the re-dispatch action for this one event."""
+        if request.method != "POST" or not self.has_redispatch_permission(request):
+            raise PermissionDenied
+        event = self.get_object(request, object_id)
+        if event is None:
+            raise Http404
+        self.redispatch(request, Event.objects.filter(pk=event.pk))
+        return redirect("admin:inbox_event_change", event.pk)
 
     def overview_view(self, request):
         if not self.has_view_permission(request):

@@ -101,15 +101,14 @@ def delivery_health(*, since) -> dict:
     events = dict(
         Event.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("id")).order_by()
     )
-    oldest_pending = (
-        Event.objects.filter(status=EventStatus.PENDING).order_by("created_at").values_list("created_at", flat=True).first()
-    )
+    pending = Event.objects.filter(status=EventStatus.PENDING)
+    oldest_pending = pending.order_by("created_at").values_list("created_at", flat=True).first()
     return {
         "events": {status: events.get(status, 0) for status in EventStatus.values},
         "notifications_created": Notification.objects.filter(created_at__gte=since).count(),
         "notifications_touched": Notification.objects.filter(updated_at__gte=since).count(),
         "oldest_pending_created_at": oldest_pending,
-        "pending_total": Event.objects.filter(status=EventStatus.PENDING).count(),
+        "pending_total": pending.count(),
         "failed_total": Event.objects.filter(status=EventStatus.FAILED).count(),
     }
 

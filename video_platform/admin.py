@@ -60,17 +60,23 @@ class ShareloopUserAdmin(UserAdmin):
     list_select_related = ("profile",)
     date_hierarchy = "date_joined"
     readonly_fields = ("last_login", "date_joined", "unread_counts", "inbox", "inbox_without_message_text",
-                       "blocked_users", "activity")  # fmt: skip
+                       "contact_settings", "blocked_users", "activity")  # fmt: skip
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
         inbox = "inbox" if may_read_direct_messages(request) else "inbox_without_message_text"
+        account, *rest = fieldsets
+        if not self.has_change_permission(request, obj):
+            # The read-only password widget still renders a "Reset password" button: view-only staff get none.
+            name, options = account
+            account = (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
         return (
-            *fieldsets,
+            account,
             ("Inbox: what this user sees", {"fields": ("unread_counts", inbox)}),
-            ("Why a notification might not reach them", {"fields": ("blocked_users", "activity")}),
+            ("Why a notification might not reach them", {"fields": ("contact_settings", "blocked_users", "activity")}),
+            *((name, {**options, "classes": ("collapse",)}) for name, options in rest),
         )
 
     def get_inline_instances(self, request, obj=None):
@@ -110,6 +116,15 @@ class ShareloopUserAdmin(UserAdmin):
     @admin.display(description="recent notifications")
     def inbox_without_message_text(self, user):
         return self._inbox(user, with_message_text=False)
+
+    @admin.display(description="settings (edit below, in Profile)")
+    def contact_settings(self, user):
+        profile = getattr(user, "profile", None)
+        if profile is None:
+            return "no profile"
+        muted = ", ".join(profile.muted_types) or "nothing"
+        return (f"muted: {muted} · DMs from: {profile.get_dm_policy_display()} · "
+                f"tags and mentions from: {profile.get_tag_policy_display()}")  # fmt: skip
 
     @admin.display(description="users they blocked (no identified notifications from them)")
     def blocked_users(self, user):

@@ -285,7 +285,8 @@ def video_counts_rebuild(*, video: Video) -> dict[str, tuple[int, int]]:
         "comment_count": Comment.objects.filter(video=video).count(),
         "share_count": Share.objects.filter(video=video).count(),
     }
-    changed = {name: (getattr(video, name), count) for name, count in recounted.items() if getattr(video, name) != count}
+    stored = {name: getattr(video, name) for name in recounted}
+    changed = {name: (stored[name], count) for name, count in recounted.items() if stored[name] != count}
     if changed:
         Video.objects.filter(pk=video.pk).update(**{name: now for name, (_, now) in changed.items()})
     return changed
