@@ -54,7 +54,7 @@ def changelist_link(model, label: str, **filters) -> str:
 def actor_cell(notification: Notification) -> str:
     """The actor as staff see it, saying when the recipient's notification hides it."""
     if not policy.shows_actor(notification.type):
-        return "hidden from recipient (anonymous type)"
+        return format_html('<span title="{}">hidden (anonymous)</span>', "The recipient is never shown who did this")
     return admin_link(notification.actor) if notification.actor_id else "—"
 
 
@@ -121,6 +121,7 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ("=id", "actor__username")
     list_select_related = ("actor", "video")
     date_hierarchy = "created_at"
+    show_full_result_count = False
     actions = ("redispatch",)
     readonly_fields = (
         "kind", "actor", "video", "action_summary", "payload", "payload_without_message_text",
@@ -309,12 +310,13 @@ class EventChunkAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "recipient", "type", "category", "actor_shown", "video", "count", "unread", "group",
-                    "event_link", "updated_at")  # fmt: skip
+    list_display = ("id", "recipient", "type", "actor_shown", "video", "count", "unread", "group", "event_link",
+                    "updated_at")  # fmt: skip
     list_filter = ("type", "category", "unread", "updated_at")
     search_fields = ("=id", "recipient__username")
     list_select_related = ("recipient", "actor", "video")
     date_hierarchy = "updated_at"
+    show_full_result_count = False  # One count query fewer on the biggest table.
     actions = ("mark_read",)
     readonly_fields = ("recipient", "type", "category", "actor_shown", "video", "conversation", "event_link",
                        "text", "text_without_message_text", "excerpt", "count", "unread", "group", "created_at",

@@ -259,7 +259,7 @@ def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(sup
     assert "notifications it created" in content.lower() and admin_url(Notification, "change", tag.pk) in content
     assert "group rows it bumped (matched, not recorded)" in content.lower()
     assert admin_url(Notification, "change", group.pk) in content
-    assert "hidden from recipient (anonymous type)" in content
+    assert "hidden (anonymous)" in content
     assert "Your video was shared once" in content
     for label in ("written", "last dispatched", "attempt 1", "duration", "done</strong>: 20"):
         assert label in content

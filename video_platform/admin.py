@@ -186,8 +186,8 @@ class VideoAdmin(admin.ModelAdmin):
     search_fields = ("=id", "caption", "creator__username")
     list_select_related = ("creator",)
     date_hierarchy = "created_at"
-    fields = ("creator", "caption", "is_hidden", "created_at", "counts_from_rows", "shares_by_channel")
-    readonly_fields = ("creator", "created_at", "counts_from_rows", "shares_by_channel")
+    fields = ("creator", "caption", "is_hidden", "created_at", "related", "counts_from_rows", "shares_by_channel")
+    readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel")
     actions = ("hide", "unhide", "rebuild_counts")
 
     def has_add_permission(self, request):
@@ -210,6 +210,16 @@ class VideoAdmin(admin.ModelAdmin):
             fixes += [f"#{video.pk} {name.removesuffix('_count')}s {was}→{now}" for name, (was, now) in changed.items()]
         text = f"Recounted {len(videos)} video(s): " + ("; ".join(fixes) if fixes else "all counts were right.")
         self.message_user(request, text, messages.SUCCESS)
+
+    @admin.display(description="related rows")
+    def related(self, video):
+        return format_html(
+            "{} · {} · {} · {}",
+            changelist_link(Event, "events on this video", video__id__exact=video.pk),
+            changelist_link(Comment, "comments", video__id__exact=video.pk),
+            changelist_link(Like, "likes", video__id__exact=video.pk),
+            changelist_link(Notification, "notifications about it", video__id__exact=video.pk),
+        )
 
     @admin.display(description="counts (stored / counted from rows)")
     def counts_from_rows(self, video):
@@ -250,6 +260,7 @@ class VideoViewAdmin(ViewOnlyAdmin):
     search_fields = ("=video__id", "viewer__username")
     list_select_related = ("video", "viewer")
     date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(ProfileView)
@@ -259,6 +270,7 @@ class ProfileViewAdmin(ViewOnlyAdmin):
     search_fields = ("profile_user__username", "viewer__username")
     list_select_related = ("profile_user", "viewer")
     date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(Like)
@@ -268,6 +280,7 @@ class LikeAdmin(ViewOnlyAdmin):
     search_fields = ("user__username", "=video__id")
     list_select_related = ("user", "video")
     date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(Comment)
