@@ -3,6 +3,7 @@ import time
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client
@@ -13,11 +14,13 @@ from rest_framework.authtoken.models import Token
 from inbox import services as inbox_services
 from inbox.models import Event, EventStatus, Notification
 from video_platform import services
-from video_platform.models import Comment, Conversation, Message, Share, Video
+from video_platform.models import Block, Comment, Conversation, Message, Share, Video
 
 from .conftest import api_client, wait_for_event
 from .factories import UserFactory, VideoFactory
 
+pytestmark = pytest.mark.django_db
+User = get_user_model()
 # Every admin page's query count stays under this whatever the number of rows: no N+1.
 MAX_QUERIES_PER_PAGE = 15
 
@@ -97,8 +100,6 @@ def object_to_inspect(model, world):
     return model._default_manager.order_by("pk").first()
 
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.mark.parametrize("rows", [3, 30])
 def test_every_admin_page_opens_with_bounded_queries(rows, superuser, django_assert_max_num_queries):
@@ -150,7 +151,7 @@ def test_support_pages_are_read_only_without_save_buttons_or_actions():
     world = build_world(3)
     client = logged_in(staff_in_group("Support", "sue_support"))
     pages = [
-        admin_url(world["creator"].__class__, "change", world["creator"].pk),
+        admin_url(User, "change", world["creator"].pk),
         admin_url(Video, "change", world["video"].pk),
         admin_url(Comment, "change", Comment.objects.first().pk),
         admin_url(Event, "change", world["failed_event"].pk),
@@ -179,7 +180,7 @@ def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuse
     notification = Notification.objects.get(recipient=creator, type="message")
     pages = [
         admin_url(Notification, "change", notification.pk),
-        admin_url(creator.__class__, "change", creator.pk),
+        admin_url(User, "change", creator.pk),
         admin_url(Event, "change", notification.event_id),
     ]
     support = logged_in(staff_in_group("Support", "sue_support"))
@@ -208,8 +209,6 @@ def test_moderator_can_block_on_a_users_behalf():
     world = build_world(3)
     client = logged_in(staff_in_group("Moderator", "mo_moderator"))
     blocker, blocked = world["creator"], world["users"][0]
-    from video_platform.models import Block
-
     response = client.post(admin_url(Block, "add"), {"blocker": blocker.pk, "blocked": blocked.pk})
     assert response.status_code == 302
     assert Block.objects.filter(blocker=blocker, blocked=blocked).exists()
@@ -280,11 +279,28 @@ def test_event_page_explains_who_was_left_out_and_why(superuser):
 def test_user_page_shows_their_inbox_and_unread_counts(superuser):
     world = build_world(3)
     creator = world["creator"]
-    content = logged_in(superuser).get(admin_url(creator.__class__, "change", creator.pk)).content.decode()
+    content = logged_in(superuser).get(admin_url(User, "change", creator.pk)).content.decode()
     unread = Notification.objects.filter(recipient=creator, unread=True).count()
     assert f"{unread} unread (shares 1," in content
     assert "Your video was shared 3 times" in content
     assert "and 2 others liked your video" in content
+
+
+def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagger_for_a_tag(superuser):
+    creator, linker, tagger, friend = (UserFactory.create(username=n) for n in ("cara", "lin", "tina", "fred"))
+    video = VideoFactory.create(creator=creator)
+    services.video_share(sharer=linker, video=video, channel="link")
+    services.video_share(sharer=tagger, video=video, channel="tag", tagged=[friend])
+    deliver_pending_events()
+    client = logged_in(superuser)
+    creator_page = client.get(admin_url(User, "change", creator.pk)).content.decode()
+    assert "Your video was shared 2 times" in creator_page
+    for sharer in (linker, tagger):
+        assert admin_url(User, "change", sharer.pk) not in creator_page
+        assert f"@{sharer.username}" not in creator_page
+    friend_page = client.get(admin_url(User, "change", friend.pk)).content.decode()
+    assert "@tina tagged you in a video" in friend_page
+    assert admin_url(User, "change", tagger.pk) in friend_page
 
 
 def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
@@ -293,7 +309,7 @@ def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
     assert "Visible to staff only." in content
     assert "Copy link / another app: 1, Repost tagging people: 1, Send to friends: 1" in content
     for user in world["users"]:
-        assert admin_url(user.__class__, "change", user.pk) in content
+        assert admin_url(User, "change", user.pk) in content
 
 
 def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monkeypatch, settings):
@@ -322,7 +338,6 @@ def test_overview_page_shows_the_running_worker(celery_worker, superuser):
     while 'id="workers-answering"' not in (content := client.get(reverse("admin:inbox_overview")).content.decode()):
         assert time.monotonic() < deadline, "the overview never showed the worker"
     assert "No worker answered" not in content
-    assert "1 worker answered the ping" in content
     assert f"test-{os.getpid()}@" in content
 
 
