@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from . import policy, selectors, services
 from .models import Event, EventChunk, EventStatus, Notification
@@ -47,8 +48,7 @@ def admin_link(obj, label=None) -> str:
 
 def changelist_link(model, label: str, **filters) -> str:
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
-    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
 
 
 def actor_cell(notification: Notification) -> str:
@@ -210,10 +210,10 @@ class EventAdmin(admin.ModelAdmin):
                                event__id__exact=event.pk)  # fmt: skip
 
     def _produced(self, event, *, with_message_text):
-        rows = event.notifications.select_related("recipient", "actor").order_by("recipient_id")[:INSPECTION_ROWS]
         total = event.notifications.count()
         if not total:
             return "none of its own (grouped rows are below)"
+        rows = event.notifications.select_related("recipient", "actor").order_by("recipient_id")[:INSPECTION_ROWS]
         table = notifications_table(rows, with_message_text=with_message_text)
         more = changelist_link(Notification, f"all {total} in the notification list", event__id__exact=event.pk)
         return format_html("{}<p>{}</p>", table, more)
@@ -313,7 +313,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("id", "recipient", "type", "actor_shown", "video", "count", "unread", "group", "event_link",
                     "updated_at")  # fmt: skip
     list_filter = ("type", "category", "unread", "updated_at")
-    search_fields = ("=id", "recipient__username")
+    search_fields = ("=id", "recipient__username", "actor__username")
     list_select_related = ("recipient", "actor", "video")
     date_hierarchy = "updated_at"
     show_full_result_count = False  # One count query fewer on the biggest table.

@@ -59,7 +59,7 @@ def event_expected_group_rows(*, event: Event) -> QuerySet:
     return (
         Notification.objects.filter(match, video_id=event.video_id, event__isnull=True)
         .filter(created_at__lte=event.done_at, updated_at__gte=event.created_at)
-        .select_related("recipient")
+        .select_related("recipient", "actor")
         .order_by("recipient_id", "created_at")
     )
 

@@ -326,9 +326,10 @@ def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monk
     assert "Events failed" in content
 
 
-def test_admin_index_links_the_overview(superuser):
-    content = logged_in(superuser).get(reverse("admin:index")).content.decode()
-    assert reverse("admin:inbox_overview") in content
+def test_admin_index_and_event_list_link_the_overview(superuser):
+    client = logged_in(superuser)
+    for url in (reverse("admin:index"), admin_url(Event, "changelist")):
+        assert reverse("admin:inbox_overview") in client.get(url).content.decode(), url
 
 
 @pytest.mark.django_db(transaction=True)
