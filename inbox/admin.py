@@ -1,60 +1,375 @@
+"""Operator views of delivery: events, what each produced and why, inbox rows, and the health overview.
+
+Staff may see who did what here (sharers included); the privacy rule still decides what a recipient was
+shown, and every "actor" cell says when the recipient's notification hides it.
+"""
+
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
-from . import services
-from .models import Event, EventChunk, Notification
+from . import policy, selectors, services
+from .models import Event, EventChunk, EventStatus, Notification
+
+User = get_user_model()
+
+# Direct-message text (message notifications' excerpts, message events' payloads) is shown only to
+# staff who may open conversations: Support may not.
+DIRECT_MESSAGES_PERMISSION = "platform.view_message"
+WITHHELD = "(withheld: direct message text)"
+# Inspection tables on change pages stop here and link to the full, paginated changelist.
+INSPECTION_ROWS = 50
+
+admin.site.site_header = "Shareloop operations"
+admin.site.site_title = "Shareloop admin"
+admin.site.index_template = "admin/shareloop_index.html"
 
 
-class NotificationInline(admin.TabularInline):
-    model = Notification
-    fields = ("recipient", "type", "actor", "count", "unread")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
+def may_read_direct_messages(request) -> bool:
+    return request.user.has_perm(DIRECT_MESSAGES_PERMISSION)
+
+
+def admin_link(obj, label=None) -> str:
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if label is None else label)
+
+
+def changelist_link(model, label: str, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
+
+
+def actor_cell(notification: Notification) -> str:
+    """The actor as staff see it, saying when the recipient's notification hides it."""
+    if not policy.shows_actor(notification.type):
+        return format_html('<span title="{}">hidden (anonymous)</span>', "The recipient is never shown who did this")
+    return admin_link(notification.actor) if notification.actor_id else "—"
+
+
+def group_cell(notification: Notification) -> str:
+    if not policy.is_grouped(notification.type):
+        return "not grouped"
+    return f"open group {notification.group_key}" if notification.group_key else "closed group (read)"
+
+
+def notification_text(notification: Notification, *, with_message_text: bool) -> str:
+    """The line the recipient's inbox shows, without direct-message text for staff who may not read it."""
+    shown_actor = notification.actor if policy.shows_actor(notification.type) else None
+    excerpt = notification.excerpt
+    if notification.type == policy.NotificationType.MESSAGE and not with_message_text:
+        excerpt = ""
+    return policy.notification_text(
+        notification.type,
+        count=notification.count,
+        actor_username=shown_actor.username if shown_actor else None,
+        excerpt=excerpt,
+    )
+
+
+def html_table(headers, rows) -> str:
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    cells = (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)) for row in rows)
+    body = format_html_join("", "<tr>{}</tr>", ((row_cells,) for row_cells in cells))
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def notifications_table(notifications, *, with_message_text: bool, recipient_column: bool = True) -> str:
+    headers = ["#", "recipient", "type", "actor", "text", "count", "unread", "group", "updated"]
+    rows = []
+    for n in notifications:
+        rows.append([
+            admin_link(n, n.pk),
+            admin_link(n.recipient),
+            n.type,
+            actor_cell(n),
+            notification_text(n, with_message_text=with_message_text),
+            n.count,
+            "yes" if n.unread else "no",
+            group_cell(n),
+            n.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        ])  # fmt: skip
+    if not recipient_column:
+        headers.pop(1)
+        for row in rows:
+            row.pop(1)
+    return html_table(headers, rows) if rows else "none"
+
+
+def duration_text(event: Event) -> str:
+    if event.done_at:
+        return f"{(event.done_at - event.created_at).total_seconds():.3f} s"
+    return f"not done after {(timezone.now() - event.created_at).total_seconds():.0f} s"
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "actor", "video", "status", "notification_count", "attempts", "created_at",
-                    "done_at")  # fmt: skip
+                    "duration")  # fmt: skip
     list_filter = ("status", "kind", "created_at")
-    search_fields = ("actor__username",)
-    raw_id_fields = ("actor", "video")
+    search_fields = ("=id", "actor__username")
     list_select_related = ("actor", "video")
-    readonly_fields = ("kind", "actor", "video", "payload", "created_at", "dispatched_at", "done_at", "attempts",
-                       "notification_count", "chunk_bounds", "chunks_done", "error")  # fmt: skip
     date_hierarchy = "created_at"
-    inlines = (NotificationInline,)
+    show_full_result_count = False
     actions = ("redispatch",)
+    readonly_fields = (
+        "kind", "actor", "video", "action_summary", "payload", "payload_without_message_text",
+        "status", "error", "timing", "attempts", "notification_count",
+        "chunk_progress", "produced_notifications", "produced_notifications_without_message_text",
+        "bumped_groups", "audience",
+    )  # fmt: skip
 
-    @admin.action(description="Re-dispatch selected pending or failed events")
+    def get_fieldsets(self, request, obj=None):
+        with_text = may_read_direct_messages(request)
+        return (
+            ("Action (staff only: the actor is shown here even when recipients never see it)", {
+                "fields": ("kind", "actor", "video", "action_summary",
+                           "payload" if with_text else "payload_without_message_text"),
+            }),
+            ("Delivery", {
+                "fields": ("status", "error", "timing", "attempts", "notification_count", "chunk_progress"),
+            }),
+            ("What it produced", {
+                "fields": ("produced_notifications" if with_text else "produced_notifications_without_message_text",
+                           "bumped_groups", "audience"),
+            }),
+        )  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # Events are facts; the re-dispatch action is the only way to act on them.
+
+    def has_redispatch_permission(self, request):
+        return request.user.has_perm("inbox.change_event")
+
+    @admin.action(description="Re-dispatch selected pending or failed events", permissions=("redispatch",))
     def redispatch(self, request, queryset):
-        sent = services.events_redispatch(event_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Re-dispatched {sent} event(s).", messages.SUCCESS)
+        selected = list(queryset.values_list("pk", "status"))
+        eligible = [pk for pk, status in selected if status != EventStatus.DONE]
+        sent = services.events_redispatch(event_ids=eligible)
+        skipped = len(selected) - len(eligible)
+        text = f"Re-dispatched {sent} event(s) to the workers (failed ones set back to pending)."
+        if skipped:
+            text += f" Skipped {skipped} already done."
+        self.message_user(request, text, messages.SUCCESS if sent else messages.WARNING)
+
+    @admin.display(description="duration")
+    def duration(self, event):
+        return duration_text(event)
+
+    @admin.display(description="timing")
+    def timing(self, event):
+        def at(moment):
+            return f"{moment:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
+
+        rows = [("written", at(event.created_at)),
+                ("last dispatched", f"{at(event.dispatched_at)} (attempt {event.attempts})"),
+                ("done", at(event.done_at) if event.done_at else "not yet"),
+                ("duration", duration_text(event))]  # fmt: skip
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows)
+
+    @admin.display(description="summary")
+    def action_summary(self, event):
+        action = services.action_from_event(event)
+        people = action.tagged | action.recipients | action.mentioned | {action.followee_id} - {None}
+        names = dict(User.objects.filter(pk__in=people).values_list("pk", "username"))
+
+        def usernames(ids):
+            return ", ".join(f"@{names.get(pk, pk)}" for pk in sorted(ids))
+
+        lines = [("channel", action.channel), ("tagged", usernames(action.tagged)),
+                 ("DM recipients", usernames(action.recipients)), ("mentioned", usernames(action.mentioned)),
+                 ("followee", usernames({action.followee_id} - {None}))]  # fmt: skip
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", ((k, v) for k, v in lines if v)) or "—"
+
+    @admin.display(description="payload")
+    def payload_without_message_text(self, event):
+        payload = dict(event.payload)
+        if event.kind == policy.ActionKind.MESSAGE or payload.get("channel") == "dm":
+            payload["text"] = WITHHELD
+        return payload
+
+    @admin.display(description="post fan-out chunks")
+    def chunk_progress(self, event):
+        if event.chunk_bounds is None:
+            return "not a chunked fan-out"
+        return changelist_link(EventChunk, f"{event.chunks_done} of {len(event.chunk_bounds)} chunks done",
+                               event__id__exact=event.pk)  # fmt: skip
+
+    def _produced(self, event, *, with_message_text):
+        total = event.notifications.count()
+        if not total:
+            return "none of its own (grouped rows are below)"
+        rows = event.notifications.select_related("recipient", "actor").order_by("recipient_id")[:INSPECTION_ROWS]
+        table = notifications_table(rows, with_message_text=with_message_text)
+        more = changelist_link(Notification, f"all {total} in the notification list", event__id__exact=event.pk)
+        return format_html("{}<p>{}</p>", table, more)
+
+    @admin.display(description="notifications it created")
+    def produced_notifications(self, event):
+        return self._produced(event, with_message_text=True)
+
+    @admin.display(description="notifications it created")
+    def produced_notifications_without_message_text(self, event):
+        return self._produced(event, with_message_text=False)
+
+    @admin.display(description="group rows it bumped (matched, not recorded)")
+    def bumped_groups(self, event):
+        rows = selectors.event_expected_group_rows(event=event)
+        note = ("Grouped share and like rows keep no event (many events bump one row). These are the rows of the "
+                "same recipient, type and video that were open while this event was delivered.")  # fmt: skip
+        if not rows:
+            return format_html("<p>none</p><p><em>{}</em></p>", note)
+        table = notifications_table(rows, with_message_text=False)
+        return format_html("{}<p><em>{}</em></p>", table, note)
+
+    @admin.display(description="audience per inbox.policy")
+    def audience(self, event):
+        entries = selectors.event_audience(event=event)
+        users = User.objects.in_bulk([e.recipient_id for e in entries])
+        rows = [
+            (admin_link(users.get(e.recipient_id)), e.type,
+             "shown" if policy.shows_actor(e.type) else "hidden (anonymous)",
+             "delivered" if e.delivered else f"left out: {e.reason}")
+            for e in entries
+        ]  # fmt: skip
+        note = "Judged by today's blocks and mutes. Nobody is notified of their own action."
+        if event.kind == policy.ActionKind.POST:
+            note += " A post's followers are reached by the chunked fan-out and not listed here."
+        table = html_table(["recipient", "type", "actor", "outcome"], rows) if rows else "nobody"
+        return format_html("{}<p><em>{}</em></p>", table, note)
+
+    def get_urls(self):
+        return [
+            path("overview/", self.admin_site.admin_view(self.overview_view), name="inbox_overview"),
+            path("<path:object_id>/redispatch/", self.admin_site.admin_view(self.redispatch_view),
+                 name="inbox_event_redispatch"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        stuck = event is not None and event.status != EventStatus.DONE
+        extra_context = {**(extra_context or {}), "may_redispatch": stuck and self.has_redispatch_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def redispatch_view(self, request, object_id):
+        """The change page's button: the re-dispatch action for this one event."""
+        if request.method != "POST" or not self.has_redispatch_permission(request):
+            raise PermissionDenied
+        event = self.get_object(request, object_id)
+        if event is None:
+            raise Http404
+        self.redispatch(request, Event.objects.filter(pk=event.pk))
+        return redirect("admin:inbox_event_change", event.pk)
+
+    def overview_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        since = timezone.now() - timedelta(hours=1)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delivery overview",
+            "opts": self.opts,
+            "since": since,
+            "health": selectors.delivery_health(since=since),
+            "heartbeat": selectors.worker_heartbeat(),
+            "changelist_url": reverse("admin:inbox_event_changelist"),
+        }
+        return TemplateResponse(request, "admin/inbox/overview.html", context)
 
 
 @admin.register(EventChunk)
 class EventChunkAdmin(admin.ModelAdmin):
     list_display = ("event", "index", "notification_count", "done_at")
-    raw_id_fields = ("event",)
-    readonly_fields = ("event", "index", "notification_count", "done_at")
     list_filter = ("done_at",)
-    search_fields = ("event__id",)
+    search_fields = ("=event__id",)
+    list_select_related = ("event",)
+    readonly_fields = ("event", "index", "notification_count", "done_at")
+    date_hierarchy = "done_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "recipient", "type", "category", "actor", "video", "count", "unread", "updated_at")
+    list_display = ("id", "recipient", "type", "actor_shown", "video", "count", "unread", "group", "event_link",
+                    "updated_at")  # fmt: skip
     list_filter = ("type", "category", "unread", "updated_at")
-    search_fields = ("recipient__username",)
-    raw_id_fields = ("recipient", "actor", "video", "conversation", "event")
+    search_fields = ("=id", "recipient__username", "actor__username")
     list_select_related = ("recipient", "actor", "video")
-    readonly_fields = ("recipient", "type", "category", "actor", "video", "conversation", "event", "excerpt",
-                       "count", "group_key", "created_at", "updated_at")  # fmt: skip
     date_hierarchy = "updated_at"
+    show_full_result_count = False  # One count query fewer on the biggest table.
     actions = ("mark_read",)
+    readonly_fields = ("recipient", "type", "category", "actor_shown", "video", "conversation", "event_link",
+                       "text", "text_without_message_text", "excerpt", "count", "unread", "group", "created_at",
+                       "updated_at")  # fmt: skip
 
-    @admin.action(description="Mark selected notifications read")
-    def mark_read(self, request, queryset):
-        updated = queryset.update(unread=False, group_key=None)
-        self.message_user(request, f"Marked {updated} notification(s) read.", messages.SUCCESS)
+    def get_fields(self, request, obj=None):
+        with_text = may_read_direct_messages(request)
+        return ("recipient", "type", "category", "actor_shown", "video", "conversation", "event_link",
+                "text" if with_text else "text_without_message_text", *(("excerpt",) if with_text else ()),
+                "count", "unread", "group", "created_at", "updated_at")  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # Delivered notifications are never edited by hand; marking read is an action.
+
+    def has_mark_read_permission(self, request):
+        return request.user.has_perm("inbox.change_notification")
+
+    @admin.action(description="Mark selected notifications read (closes their groups)", permissions=("mark_read",))
+    def mark_read(self, request, queryset: QuerySet):
+        selected = list(queryset.values_list("pk", flat=True))
+        marked = services.notifications_mark_read(notification_ids=selected)
+        self.message_user(
+            request,
+            f"Marked {marked} notification(s) read; {len(selected) - marked} already read. Open groups among them "
+            "are closed: the next share or like starts a new one.",
+            messages.SUCCESS,
+        )
+
+    @admin.display(description="actor")
+    def actor_shown(self, notification):
+        return actor_cell(notification)
+
+    @admin.display(description="group")
+    def group(self, notification):
+        return group_cell(notification)
+
+    @admin.display(description="event", ordering="event_id")
+    def event_link(self, notification):
+        if notification.event_id:
+            url = reverse("admin:inbox_event_change", args=[notification.event_id])
+            return format_html('<a href="{}">event #{}</a>', url, notification.event_id)
+        if policy.is_grouped(notification.type) and notification.video_id:
+            return changelist_link(Event, f"grouped: bumped by {notification.type} events on this video",
+                                   video__id__exact=notification.video_id, kind__exact=notification.type)  # fmt: skip
+        return "—"
+
+    @admin.display(description="what the recipient sees")
+    def text(self, notification):
+        return notification_text(notification, with_message_text=True)
+
+    @admin.display(description="what the recipient sees")
+    def text_without_message_text(self, notification):
+        return notification_text(notification, with_message_text=False)

@@ -1,9 +1,16 @@
 """Reads of the inbox."""
 
-from django.db.models import Count, QuerySet
+from dataclasses import dataclass
 
-from .models import Event, Notification
+from django.db.models import Count, Q, QuerySet
+
+from video_platform.celery import app as celery_app
+from video_platform.models import Block, Profile
+
+from . import policy
+from .models import Event, EventStatus, Notification
 from .policy import CATEGORIES
+from .services import action_from_event
 
 
 def inbox_notifications(*, user, category: str | None = None, unread: bool | None = None) -> QuerySet:
@@ -32,3 +39,84 @@ def events_visible(*, user) -> QuerySet:
     """An event is visible to its actor and to staff only."""
     events = Event.objects.all()
     return events if user.is_staff else events.filter(actor=user)
+
+
+def event_expected_group_rows(*, event: Event) -> QuerySet:
+    """The open-group rows a delivered share or like most likely bumped.
+
+    Grouped rows carry no event (many events bump one row), so they are matched by recipient, type and
+    video as the policy decides them, and by time: created before the event was done, bumped after it was
+    written. A group read and reopened in that window can match twice.
+    """
+    if event.status != EventStatus.DONE:
+        return Notification.objects.none()
+    grouped = [d for d in policy.deliveries(action_from_event(event), blocked_actor=(), muted={}) if d.grouped]
+    if not grouped:
+        return Notification.objects.none()
+    match = Q()
+    for delivery in grouped:
+        match |= Q(recipient_id=delivery.recipient_id, type=delivery.type.value)
+    return (
+        Notification.objects.filter(match, video_id=event.video_id, event__isnull=True)
+        .filter(created_at__lte=event.done_at, updated_at__gte=event.created_at)
+        .select_related("recipient", "actor")
+        .order_by("recipient_id", "created_at")
+    )
+
+
+@dataclass(frozen=True)
+class AudienceEntry:
+    recipient_id: int
+    type: str
+    delivered: bool
+    reason: str
+
+
+def event_audience(*, event: Event) -> list[AudienceEntry]:
+    """Who the policy says this event reaches directly, and why anyone was left out, judged by today's
+    blocks and mutes (they may have changed since delivery). A post's followers are not listed: they are
+    reached in chunks (see the event's chunks)."""
+    action = action_from_event(event)
+    everyone = policy.deliveries(action, blocked_actor=(), muted={})
+    candidates = [d.recipient_id for d in everyone]
+    blocked = set(
+        Block.objects.filter(blocked_id=event.actor_id, blocker_id__in=candidates).values_list("blocker_id", flat=True)
+    )
+    muted = dict(Profile.objects.filter(user_id__in=candidates).values_list("user_id", "muted_types"))
+    entries = []
+    for delivery in everyone:
+        if delivery.type in muted.get(delivery.recipient_id, ()):
+            reason = f"muted '{delivery.type}' notifications"
+        elif delivery.shows_actor and delivery.recipient_id in blocked:
+            reason = "blocked the actor"
+        else:
+            entries.append(AudienceEntry(delivery.recipient_id, delivery.type.value, True, ""))
+            continue
+        entries.append(AudienceEntry(delivery.recipient_id, delivery.type.value, False, reason))
+    return entries
+
+
+def delivery_health(*, since) -> dict:
+    """Counts an operator checks to see whether delivery keeps up."""
+    events = dict(
+        Event.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    pending = Event.objects.filter(status=EventStatus.PENDING)
+    oldest_pending = pending.order_by("created_at").values_list("created_at", flat=True).first()
+    return {
+        "events": {status: events.get(status, 0) for status in EventStatus.values},
+        "notifications_created": Notification.objects.filter(created_at__gte=since).count(),
+        "notifications_touched": Notification.objects.filter(updated_at__gte=since).count(),
+        "oldest_pending_created_at": oldest_pending,
+        "pending_total": pending.count(),
+        "failed_total": Event.objects.filter(status=EventStatus.FAILED).count(),
+    }
+
+
+def worker_heartbeat(*, timeout: float = 1.0) -> dict:
+    """Ask every Celery worker to answer a ping: {"workers": [names], "error": text or ""}."""
+    try:
+        replies = celery_app.control.inspect(timeout=timeout).ping() or {}
+    except Exception as exc:  # The broker itself is down: that is what the operator must see.
+        return {"workers": [], "error": f"{type(exc).__name__}: {exc}"}
+    return {"workers": sorted(replies), "error": ""}

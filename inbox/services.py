@@ -228,6 +228,11 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     return notification
 
 
+def notifications_mark_read(*, notification_ids: Iterable[int]) -> int:
+    """Mark these notifications read, closing their groups; returns how many were unread."""
+    return Notification.objects.filter(pk__in=list(notification_ids), unread=True).update(unread=False, group_key=None)
+
+
 def notifications_mark_all_read(*, user, category: str | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, unread=True)
     if category and category != "all":

@@ -1,24 +1,165 @@
-from django.contrib import admin
+"""Operator views of the social core. Rows that user actions create (with their events and counters) are
+view-only here: editing them by hand would bypass the services; moderation is hiding, and blocks."""
 
-from .models import Block, Comment, Conversation, Follow, Like, Message, Profile, ProfileView, Share, Video, VideoView
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, Prefetch
+from django.utils.html import format_html, format_html_join
+
+from inbox.admin import admin_link, changelist_link, html_table, may_read_direct_messages, notifications_table
+from inbox.models import Event, Notification
+from inbox.selectors import inbox_unread_counts
+
+from . import services
+from .models import (
+    Block,
+    Comment,
+    Conversation,
+    Follow,
+    Like,
+    Message,
+    Profile,
+    ProfileView,
+    Share,
+    ShareChannel,
+    Video,
+    VideoView,
+)
+
+User = get_user_model()
+RECENT_INBOX_ROWS = 20
+RECENT_SHARE_ROWS = 50
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows written by user actions: browsable, never added or edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ("display_name", "bio", "is_pro", "dm_policy", "tag_policy", "muted_types")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ShareloopUserAdmin(UserAdmin):
+    inlines = (ProfileInline,)
+    list_display = ("username", "display_name", "email", "is_pro", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "profile__is_pro", "groups")
+    search_fields = ("username", "email", "profile__display_name")
+    list_select_related = ("profile",)
+    date_hierarchy = "date_joined"
+    readonly_fields = ("last_login", "date_joined", "unread_counts", "inbox", "inbox_without_message_text",
+                       "contact_settings", "blocked_users", "activity")  # fmt: skip
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        inbox = "inbox" if may_read_direct_messages(request) else "inbox_without_message_text"
+        account, *rest = fieldsets
+        if not self.has_change_permission(request, obj):
+            # The read-only password widget still renders a "Reset password" button: view-only staff get none.
+            name, options = account
+            account = (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+        return (
+            account,
+            ("Inbox: what this user sees", {"fields": ("unread_counts", inbox)}),
+            ("Why a notification might not reach them", {"fields": ("contact_settings", "blocked_users", "activity")}),
+            *((name, {**options, "classes": ("collapse",)}) for name, options in rest),
+        )
+
+    def get_inline_instances(self, request, obj=None):
+        # A new user's profile is made by the post_save signal; the inline edits it afterwards.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    @admin.display(description="display name", ordering="profile__display_name")
+    def display_name(self, user):
+        profile = getattr(user, "profile", None)
+        return profile.display_name if profile else "—"
+
+    @admin.display(description="Pro", boolean=True, ordering="profile__is_pro")
+    def is_pro(self, user):
+        profile = getattr(user, "profile", None)
+        return bool(profile and profile.is_pro)
+
+    @admin.display(description="unread")
+    def unread_counts(self, user):
+        counts = inbox_unread_counts(user=user)
+        by_category = ", ".join(f"{name} {n}" for name, n in counts["by_category"].items())
+        return f"{counts['total']} unread ({by_category})"
+
+    def _inbox(self, user, *, with_message_text):
+        recent = (
+            Notification.objects.filter(recipient=user)
+            .select_related("recipient", "actor")
+            .order_by("-updated_at", "-id")[:RECENT_INBOX_ROWS]
+        )
+        table = notifications_table(recent, with_message_text=with_message_text, recipient_column=False)
+        every = changelist_link(Notification, "all their notifications", recipient__id__exact=user.pk)
+        return format_html("{}<p>Latest {} first. {}</p>", table, RECENT_INBOX_ROWS, every)
+
+    @admin.display(description="recent notifications")
+    def inbox(self, user):
+        return self._inbox(user, with_message_text=True)
+
+    @admin.display(description="recent notifications")
+    def inbox_without_message_text(self, user):
+        return self._inbox(user, with_message_text=False)
+
+    @admin.display(description="settings (edit below, in Profile)")
+    def contact_settings(self, user):
+        profile = getattr(user, "profile", None)
+        if profile is None:
+            return "no profile"
+        muted = ", ".join(profile.muted_types) or "nothing"
+        return (f"muted: {muted} · DMs from: {profile.get_dm_policy_display()} · "
+                f"tags and mentions from: {profile.get_tag_policy_display()}")  # fmt: skip
+
+    @admin.display(description="users they blocked (no identified notifications from them)")
+    def blocked_users(self, user):
+        blocked = User.objects.filter(blocks_received__blocker=user).order_by("username")
+        return format_html_join(", ", "{}", ((admin_link(b),) for b in blocked)) or "nobody"
+
+    @admin.display(description="their actions and follows")
+    def activity(self, user):
+        return format_html(
+            "{} · {} · {}",
+            changelist_link(Event, "events they caused", actor__id__exact=user.pk),
+            changelist_link(Follow, "who follows them", followee__id__exact=user.pk),
+            changelist_link(Follow, "whom they follow", follower__id__exact=user.pk),
+        )
 
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "display_name", "is_pro", "dm_policy", "tag_policy")
+    list_display = ("user", "display_name", "is_pro", "dm_policy", "tag_policy", "muted_types")
     list_filter = ("is_pro", "dm_policy", "tag_policy")
     search_fields = ("user__username", "display_name")
-    autocomplete_fields = ("user",)
     list_select_related = ("user",)
+    readonly_fields = ("user",)
+
+    def has_add_permission(self, request):
+        return False  # Every user gets one from the post_save signal.
 
 
 @admin.register(Follow)
-class FollowAdmin(admin.ModelAdmin):
+class FollowAdmin(ViewOnlyAdmin):
     list_display = ("follower", "followee", "created_at")
     list_filter = ("created_at",)
     search_fields = ("follower__username", "followee__username")
-    autocomplete_fields = ("follower", "followee")
     list_select_related = ("follower", "followee")
+    date_hierarchy = "created_at"
 
 
 @admin.register(Block)
@@ -28,6 +169,13 @@ class BlockAdmin(admin.ModelAdmin):
     search_fields = ("blocker__username", "blocked__username")
     autocomplete_fields = ("blocker", "blocked")
     list_select_related = ("blocker", "blocked")
+    date_hierarchy = "created_at"
+
+
+def _set_hidden(modeladmin, request, queryset, *, hidden: bool):
+    changed = queryset.exclude(is_hidden=hidden).update(is_hidden=hidden)
+    noun = modeladmin.opts.verbose_name_plural
+    modeladmin.message_user(request, f"{'Hid' if hidden else 'Unhid'} {changed} {noun}.", messages.SUCCESS)
 
 
 @admin.register(Video)
@@ -35,87 +183,208 @@ class VideoAdmin(admin.ModelAdmin):
     list_display = ("id", "caption", "creator", "view_count", "like_count", "comment_count", "share_count",
                     "is_hidden", "created_at")  # fmt: skip
     list_filter = ("is_hidden", "created_at")
-    search_fields = ("caption", "creator__username")
-    autocomplete_fields = ("creator",)
+    search_fields = ("=id", "caption", "creator__username")
     list_select_related = ("creator",)
-    readonly_fields = ("view_count", "like_count", "comment_count", "share_count")
     date_hierarchy = "created_at"
+    fields = ("creator", "caption", "is_hidden", "created_at", "related", "counts_from_rows", "shares_by_channel")
+    readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel")
+    actions = ("hide", "unhide", "rebuild_counts")
+
+    def has_add_permission(self, request):
+        return False  # Posting goes through the service, which also notifies followers.
+
+    @admin.action(description="Hide selected videos", permissions=("change",))
+    def hide(self, request, queryset):
+        _set_hidden(self, request, queryset, hidden=True)
+
+    @admin.action(description="Unhide selected videos", permissions=("change",))
+    def unhide(self, request, queryset):
+        _set_hidden(self, request, queryset, hidden=False)
+
+    @admin.action(description="Rebuild counts of selected videos from their rows", permissions=("change",))
+    def rebuild_counts(self, request, queryset):
+        fixes = []
+        videos = list(queryset)
+        for video in videos:
+            changed = services.video_counts_rebuild(video=video)
+            fixes += [f"#{video.pk} {name.removesuffix('_count')}s {was}→{now}" for name, (was, now) in changed.items()]
+        text = f"Recounted {len(videos)} video(s): " + ("; ".join(fixes) if fixes else "all counts were right.")
+        self.message_user(request, text, messages.SUCCESS)
+
+    @admin.display(description="related rows")
+    def related(self, video):
+        return format_html(
+            "{} · {} · {} · {}",
+            changelist_link(Event, "events on this video", video__id__exact=video.pk),
+            changelist_link(Comment, "comments", video__id__exact=video.pk),
+            changelist_link(Like, "likes", video__id__exact=video.pk),
+            changelist_link(Notification, "notifications about it", video__id__exact=video.pk),
+        )
+
+    @admin.display(description="counts (stored / counted from rows)")
+    def counts_from_rows(self, video):
+        counted = {
+            "views": (video.view_count, VideoView.objects.filter(video=video).count()),
+            "likes": (video.like_count, Like.objects.filter(video=video).count()),
+            "comments": (video.comment_count, Comment.objects.filter(video=video).count()),
+            "shares": (video.share_count, Share.objects.filter(video=video).count()),
+        }
+        rows = [(name, stored, rows, "ok" if stored == rows else "MISMATCH: run “Rebuild counts”")
+                for name, (stored, rows) in counted.items()]  # fmt: skip
+        return html_table(["counter", "stored", "rows", ""], rows)
+
+    @admin.display(description="shares by channel — sharers visible to staff only")
+    def shares_by_channel(self, video):
+        per_channel = dict(video.shares.values_list("channel").annotate(n=Count("id")).order_by())
+        summary = ", ".join(f"{label}: {per_channel.get(value, 0)}" for value, label in ShareChannel.choices)
+        recent = (
+            video.shares.select_related("sharer")
+            .annotate(tagged_n=Count("tagged", distinct=True), recipients_n=Count("recipients", distinct=True))
+            .order_by("-created_at")[:RECENT_SHARE_ROWS]
+        )
+        rows = [(s.created_at.strftime("%Y-%m-%d %H:%M:%S"), s.get_channel_display(), admin_link(s.sharer),
+                 s.tagged_n, s.recipients_n) for s in recent]  # fmt: skip
+        table = html_table(["when", "channel", "sharer (staff only)", "tagged", "DM recipients"], rows) if rows else ""
+        return format_html(
+            "<p><strong>Visible to staff only.</strong> The creator and everyone else only ever learn the count."
+            "</p><p>{}</p>{}",
+            summary,
+            table,
+        )
 
 
 @admin.register(VideoView)
-class VideoViewAdmin(admin.ModelAdmin):
+class VideoViewAdmin(ViewOnlyAdmin):
     list_display = ("video", "viewer", "created_at")
     list_filter = ("created_at",)
-    search_fields = ("video__caption", "viewer__username")
-    raw_id_fields = ("video", "viewer")
+    search_fields = ("=video__id", "viewer__username")
     list_select_related = ("video", "viewer")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(ProfileView)
-class ProfileViewAdmin(admin.ModelAdmin):
+class ProfileViewAdmin(ViewOnlyAdmin):
     list_display = ("profile_user", "viewer", "created_at")
     list_filter = ("created_at",)
     search_fields = ("profile_user__username", "viewer__username")
-    raw_id_fields = ("profile_user", "viewer")
     list_select_related = ("profile_user", "viewer")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(Like)
-class LikeAdmin(admin.ModelAdmin):
+class LikeAdmin(ViewOnlyAdmin):
     list_display = ("user", "video", "created_at")
     list_filter = ("created_at",)
-    search_fields = ("user__username", "video__caption")
-    raw_id_fields = ("video",)
-    autocomplete_fields = ("user",)
+    search_fields = ("user__username", "=video__id")
     list_select_related = ("user", "video")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     list_display = ("text", "author", "video", "is_hidden", "created_at")
     list_filter = ("is_hidden", "created_at")
-    search_fields = ("text", "author__username")
-    raw_id_fields = ("video",)
-    autocomplete_fields = ("author",)
+    search_fields = ("text", "author__username", "=video__id")
     list_select_related = ("author", "video")
+    date_hierarchy = "created_at"
+    fields = ("author", "video", "text", "is_hidden", "created_at")
+    readonly_fields = ("author", "video", "created_at")
+    actions = ("hide", "unhide")
+
+    def has_add_permission(self, request):
+        return False  # Commenting goes through the service, which notifies the creator.
+
+    @admin.action(description="Hide selected comments", permissions=("change",))
+    def hide(self, request, queryset):
+        _set_hidden(self, request, queryset, hidden=True)
+
+    @admin.action(description="Unhide selected comments", permissions=("change",))
+    def unhide(self, request, queryset):
+        _set_hidden(self, request, queryset, hidden=False)
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(ViewOnlyAdmin):
     """Staff only: the one place a sharer's identity is shown, and it says so."""
 
     list_display = ("id", "video", "channel", "sharer_staff_only", "created_at")
     list_filter = ("channel", "created_at")
-    search_fields = ("sharer__username", "video__caption")
-    raw_id_fields = ("video",)
-    autocomplete_fields = ("sharer", "tagged", "recipients")
+    search_fields = ("sharer__username", "=video__id")
     list_select_related = ("sharer", "video")
+    date_hierarchy = "created_at"
+    fields = ("video", "channel", "sharer_staff_only", "tagged_users", "dm_recipients", "message", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("tagged", queryset=User.objects.order_by("username")),
+            Prefetch("recipients", queryset=User.objects.order_by("username")),
+        )
 
     @admin.display(description="sharer (visible to staff only)", ordering="sharer__username")
     def sharer_staff_only(self, share):
-        return share.sharer
+        return admin_link(share.sharer)
+
+    @admin.display(description="tagged")
+    def tagged_users(self, share):
+        return format_html_join(", ", "{}", ((admin_link(u),) for u in share.tagged.all())) or "—"
+
+    @admin.display(description="DM recipients")
+    def dm_recipients(self, share):
+        return format_html_join(", ", "{}", ((admin_link(u),) for u in share.recipients.all())) or "—"
 
 
 class MessageInline(admin.TabularInline):
     model = Message
+    fields = ("created_at", "sender", "text", "video", "share")
+    readonly_fields = fields
+    ordering = ("created_at",)
     extra = 0
-    raw_id_fields = ("sender", "video", "share")
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sender", "video", "share")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "key", "created_at", "updated_at")
+class ConversationAdmin(ViewOnlyAdmin):
+    list_display = ("id", "participant_names", "message_count", "created_at", "updated_at")
     list_filter = ("updated_at",)
-    search_fields = ("participants__username",)
-    autocomplete_fields = ("participants",)
+    search_fields = ("=id", "participants__username")
+    date_hierarchy = "updated_at"
+    fields = ("participant_names", "key", "created_at", "updated_at")
+    readonly_fields = fields
     inlines = (MessageInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("participants", queryset=User.objects.order_by("username")))
+            .annotate(messages_n=Count("messages"))
+        )
+
+    @admin.display(description="participants")
+    def participant_names(self, conversation):
+        return ", ".join(f"@{u.username}" for u in conversation.participants.all())
+
+    @admin.display(description="messages", ordering="messages_n")
+    def message_count(self, conversation):
+        return conversation.messages_n
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ViewOnlyAdmin):
     list_display = ("id", "conversation", "sender", "text", "video", "created_at")
     list_filter = ("created_at",)
-    search_fields = ("text", "sender__username")
-    raw_id_fields = ("conversation", "video", "share")
-    autocomplete_fields = ("sender",)
+    search_fields = ("text", "sender__username", "=conversation__id")
     list_select_related = ("sender", "video", "conversation")
+    date_hierarchy = "created_at"
+    readonly_fields = ("conversation", "sender", "text", "video", "share", "created_at")

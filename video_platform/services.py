@@ -270,3 +270,23 @@ def video_share(
         },
     )
     return share
+
+
+@transaction.atomic
+def video_counts_rebuild(*, video: Video) -> dict[str, tuple[int, int]]:
+    """Recount a video's counters from its rows (an operator's repair); returns {counter: (was, now)} that changed.
+
+    The row lock makes concurrent F() increments wait, so none is lost or counted twice.
+    """
+    video = Video.objects.select_for_update().get(pk=video.pk)
+    recounted = {
+        "view_count": VideoView.objects.filter(video=video).count(),
+        "like_count": Like.objects.filter(video=video).count(),
+        "comment_count": Comment.objects.filter(video=video).count(),
+        "share_count": Share.objects.filter(video=video).count(),
+    }
+    stored = {name: getattr(video, name) for name in recounted}
+    changed = {name: (stored[name], count) for name, count in recounted.items() if stored[name] != count}
+    if changed:
+        Video.objects.filter(pk=video.pk).update(**{name: now for name, (_, now) in changed.items()})
+    return changed

@@ -1,6 +1,7 @@
 """Idempotent demo data: named users with known passwords, follows, videos and some activity."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -17,6 +18,8 @@ DEMO_USERS = [
     ("dev", "Dev Dasgupta"),
     ("eli", "Eli Evans"),
 ]
+# Staff with the roles made by inbox/migrations/0002_operator_roles.
+OPERATOR_USERS = [("support", "Support"), ("moderator", "Moderator")]
 DEMO_VIDEOS = {
     "cara": ["Sunrise timelapse over the bay", "Three-minute ramen hack"],
     "ana": ["Skateboard kickflip, slow motion"],
@@ -54,7 +57,13 @@ class Command(BaseCommand):
             services.comment_create(author=users["ben"], video=first, text="This is gorgeous!")
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+        for username, role in OPERATOR_USERS:
+            if not User.objects.filter(username=username).exists():
+                operator = User.objects.create_user(username, password=DEMO_PASSWORD, is_staff=True)
+                operator.groups.add(Group.objects.get(name=role))
         self.stdout.write(self.style.SUCCESS("Demo users (password for all: %s):" % DEMO_PASSWORD))
         for username, display_name in DEMO_USERS:
             self.stdout.write(f"  {username:<6} {display_name}")
         self.stdout.write("  admin  (staff: Django admin at /admin/)")
+        for username, role in OPERATOR_USERS:
+            self.stdout.write(f"  {username}  (staff in the {role} group: Django admin with that role)")

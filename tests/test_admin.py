@@ -1,0 +1,388 @@
+import os
+import time
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from rest_framework.authtoken.models import Token
+
+from inbox import services as inbox_services
+from inbox.models import Event, EventStatus, Notification
+from video_platform import services
+from video_platform.models import Block, Comment, Conversation, Message, Share, Video
+
+from .conftest import api_client, wait_for_event
+from .factories import UserFactory, VideoFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+# Every admin page's query count stays under this whatever the number of rows: no N+1.
+MAX_QUERIES_PER_PAGE = 15
+
+
+def deliver_pending_events() -> None:
+    """Run the fan-out services synchronously (the worker's job) for tests that do not need the worker."""
+    for event_id in Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True):
+        inbox_services.event_deliver(event_id=event_id)
+        event = Event.objects.get(pk=event_id)
+        for index in range(len(event.chunk_bounds or ())):
+            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
+
+
+def build_world(rows: int) -> dict:
+    """``rows`` of everything the admin lists: users, follows, videos, views, likes, comments, shares of every
+    channel, conversations, messages, blocks, events (done and failed) and notifications (grouped too)."""
+    creator = UserFactory.create(username="cara")
+    users = [UserFactory.create() for _ in range(rows)]
+    video = services.video_create(creator=creator, caption="Sunrise over the bay")
+    for i, user in enumerate(users):
+        neighbour = users[(i + 1) % rows]
+        services.follow_create(follower=user, followee=creator)
+        services.video_create(creator=user, caption=f"clip {i} @cara")
+        services.video_view_record(video=video, viewer=user)
+        services.profile_view_record(profile_user=creator, viewer=user)
+        services.like_create(user=user, video=video)
+        services.comment_create(author=user, video=video, text=f"nice one {i}")
+        channel = ("link", "tag", "dm")[i % 3]
+        services.video_share(
+            sharer=user, video=video, channel=channel, tagged=[neighbour] if channel == "tag" else [],
+            recipients=[neighbour] if channel == "dm" else [], message=f"look {i}",
+        )  # fmt: skip
+        conversation, _ = services.conversation_get_or_create(creator=user, participants=[creator])
+        services.message_send(sender=user, conversation=conversation, text=f"hello {i}")
+    for i, user in enumerate(users):
+        services.block_create(blocker=user, blocked=users[(i + 2) % rows])
+    Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
+    deliver_pending_events()
+    failed = services.like_create(user=creator, video=users[0].videos.get()).event
+    inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
+    return {"creator": creator, "users": users, "video": video, "failed_event": failed}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory.create(username="root", is_staff=True, is_superuser=True)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def staff_in_group(name: str, username: str):
+    user = UserFactory.create(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def object_to_inspect(model, world):
+    if model is Video:
+        return world["video"]
+    if model is Event:
+        return Event.objects.filter(kind="share", status=EventStatus.DONE).order_by("pk").first()
+    if model._meta.model_name == "user":
+        return world["creator"]
+    return model._default_manager.order_by("pk").first()
+
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_every_admin_page_opens_with_bounded_queries(rows, superuser, django_assert_max_num_queries):
+    world = build_world(rows)
+    client = logged_in(superuser)
+    for model, model_admin in admin.site._registry.items():
+        assert model._default_manager.exists(), f"no {model.__name__} rows to show"
+        pages = [admin_url(model, "changelist"), admin_url(model, "change", object_to_inspect(model, world).pk)]
+        if model_admin.has_add_permission(client.get(pages[0]).wsgi_request):
+            pages.append(admin_url(model, "add"))
+        for url in pages:
+            with django_assert_max_num_queries(MAX_QUERIES_PER_PAGE, info=url):
+                response = client.get(url)
+            assert response.status_code == 200, url
+
+
+def test_admin_is_staff_only_and_sends_others_to_login_without_data():
+    world = build_world(3)
+    sharer = Share.objects.filter(channel="link").first().sharer
+    member = UserFactory.create(username="just_a_member")
+    urls = [
+        reverse("admin:index"),
+        reverse("admin:inbox_overview"),
+        admin_url(Share, "changelist"),
+        admin_url(Video, "change", world["video"].pk),
+        admin_url(Event, "changelist"),
+    ]
+    for client in (Client(), logged_in(member)):
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith(reverse("admin:login")), url
+            assert sharer.username.encode() not in response.content
+
+
+def test_support_is_refused_conversations_messages_and_shares():
+    build_world(3)
+    client = logged_in(staff_in_group("Support", "sue_support"))
+    for model in (Conversation, Message, Share):
+        assert client.get(admin_url(model, "changelist")).status_code == 403
+        obj = model.objects.first()
+        assert client.get(admin_url(model, "change", obj.pk)).status_code == 403
+    index = client.get(reverse("admin:index")).content.decode()
+    assert admin_url(Conversation, "changelist") not in index
+    assert admin_url(Message, "changelist") not in index
+
+
+def test_support_pages_are_read_only_without_save_buttons_or_actions():
+    world = build_world(3)
+    client = logged_in(staff_in_group("Support", "sue_support"))
+    pages = [
+        admin_url(User, "change", world["creator"].pk),
+        admin_url(Video, "change", world["video"].pk),
+        admin_url(Comment, "change", Comment.objects.first().pk),
+        admin_url(Event, "change", world["failed_event"].pk),
+        admin_url(Notification, "change", Notification.objects.first().pk),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        content = response.content.decode()
+        assert 'name="_save"' not in content, url
+        assert 'name="_continue"' not in content, url
+        assert "../password/" not in content, url
+    for model in (Video, Event, Notification):
+        content = client.get(admin_url(model, "changelist")).content.decode()
+        assert 'name="action"' not in content, model
+    video_url = admin_url(Video, "change", world["video"].pk)
+    assert client.post(video_url, {"caption": "defaced", "is_hidden": "on"}).status_code == 403
+    assert Video.objects.get(pk=world["video"].pk).caption == "Sunrise over the bay"
+
+
+def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuser):
+    creator, friend = UserFactory.create(username="cara"), UserFactory.create(username="fred")
+    conversation, _ = services.conversation_get_or_create(creator=friend, participants=[creator])
+    services.message_send(sender=friend, conversation=conversation, text="my secret plan")
+    deliver_pending_events()
+    notification = Notification.objects.get(recipient=creator, type="message")
+    pages = [
+        admin_url(Notification, "change", notification.pk),
+        admin_url(User, "change", creator.pk),
+        admin_url(Event, "change", notification.event_id),
+    ]
+    support = logged_in(staff_in_group("Support", "sue_support"))
+    root = logged_in(superuser)
+    for url in pages:
+        assert b"my secret plan" not in support.get(url).content, url
+        assert b"my secret plan" in root.get(url).content, url
+
+
+def test_moderator_can_hide_a_video_and_a_comment():
+    world = build_world(3)
+    client = logged_in(staff_in_group("Moderator", "mo_moderator"))
+    video = world["video"]
+    response = client.post(admin_url(Video, "change", video.pk), {"caption": video.caption, "is_hidden": "on"})
+    assert response.status_code == 302
+    assert Video.objects.get(pk=video.pk).is_hidden
+    comment = Comment.objects.first()
+    response = client.post(
+        admin_url(Comment, "changelist"), {"action": "hide", "_selected_action": [comment.pk]}, follow=True
+    )
+    assert Comment.objects.get(pk=comment.pk).is_hidden
+    assert "Hid 1 comments." in [str(m) for m in response.context["messages"]]
+
+
+def test_moderator_can_block_on_a_users_behalf():
+    world = build_world(3)
+    client = logged_in(staff_in_group("Moderator", "mo_moderator"))
+    blocker, blocked = world["creator"], world["users"][0]
+    response = client.post(admin_url(Block, "add"), {"blocker": blocker.pk, "blocked": blocked.pk})
+    assert response.status_code == 302
+    assert Block.objects.filter(blocker=blocker, blocked=blocked).exists()
+
+
+def test_rebuild_counts_action_fixes_a_corrupted_count(superuser):
+    world = build_world(3)
+    video = world["video"]
+    Video.objects.filter(pk=video.pk).update(share_count=99, like_count=0)
+    response = logged_in(superuser).post(
+        admin_url(Video, "changelist"), {"action": "rebuild_counts", "_selected_action": [video.pk]}, follow=True
+    )
+    video.refresh_from_db()
+    assert (video.share_count, video.like_count) == (3, 3)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Recounted 1 video(s): #{video.pk} likes 0→3; #{video.pk} shares 99→3"
+    ]
+
+
+def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(superuser):
+    creator, sharer = UserFactory.create(username="cara"), UserFactory.create(username="sam")
+    video = VideoFactory.create(creator=creator)
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_pending_events()
+    group = Notification.objects.get(recipient=creator, type="share")
+    response = logged_in(superuser).post(
+        admin_url(Notification, "changelist"), {"action": "mark_read", "_selected_action": [group.pk]}, follow=True
+    )
+    group.refresh_from_db()
+    assert (group.unread, group.group_key) == (False, None)
+    assert "Marked 1 notification(s) read" in str(list(response.context["messages"])[0])
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_pending_events()
+    assert sorted(Notification.objects.filter(recipient=creator).values_list("count", "unread")) == [
+        (1, False), (1, True)
+    ]  # fmt: skip
+
+
+def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(superuser):
+    creator, tagger, friend = (UserFactory.create(username=n) for n in ("cara", "tina", "fred"))
+    video = VideoFactory.create(creator=creator)
+    share = services.video_share(sharer=tagger, video=video, channel="tag", tagged=[friend])
+    deliver_pending_events()
+    content = logged_in(superuser).get(admin_url(Event, "change", share.event.pk)).content.decode()
+    group = Notification.objects.get(recipient=creator, type="share")
+    tag = Notification.objects.get(recipient=friend, type="tag")
+    assert "notifications it created" in content.lower() and admin_url(Notification, "change", tag.pk) in content
+    assert "group rows it bumped (matched, not recorded)" in content.lower()
+    assert admin_url(Notification, "change", group.pk) in content
+    assert "hidden (anonymous)" in content
+    assert "Your video was shared once" in content
+    for label in ("written", "last dispatched", "attempt 1", "duration", "done</strong>: 20"):
+        assert label in content
+
+
+def test_event_page_explains_who_was_left_out_and_why(superuser):
+    creator, fan = UserFactory.create(username="cara"), UserFactory.create(username="fan")
+    video = VideoFactory.create(creator=creator)
+    services.block_create(blocker=creator, blocked=fan)
+    like = services.like_create(user=fan, video=video)
+    deliver_pending_events()
+    content = logged_in(superuser).get(admin_url(Event, "change", like.event.pk)).content.decode()
+    assert "left out: blocked the actor" in content
+    assert "none of its own" in content
+    assert not Notification.objects.filter(recipient=creator).exists()
+
+
+def test_user_page_shows_their_inbox_and_unread_counts(superuser):
+    world = build_world(3)
+    creator = world["creator"]
+    content = logged_in(superuser).get(admin_url(User, "change", creator.pk)).content.decode()
+    unread = Notification.objects.filter(recipient=creator, unread=True).count()
+    assert f"{unread} unread (shares 1," in content
+    assert "Your video was shared 3 times" in content
+    assert "and 2 others liked your video" in content
+
+
+def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagger_for_a_tag(superuser):
+    creator, linker, tagger, friend = (UserFactory.create(username=n) for n in ("cara", "lin", "tina", "fred"))
+    video = VideoFactory.create(creator=creator)
+    services.video_share(sharer=linker, video=video, channel="link")
+    services.video_share(sharer=tagger, video=video, channel="tag", tagged=[friend])
+    deliver_pending_events()
+    client = logged_in(superuser)
+    creator_page = client.get(admin_url(User, "change", creator.pk)).content.decode()
+    assert "Your video was shared 2 times" in creator_page
+    for sharer in (linker, tagger):
+        assert admin_url(User, "change", sharer.pk) not in creator_page
+        assert f"@{sharer.username}" not in creator_page
+    friend_page = client.get(admin_url(User, "change", friend.pk)).content.decode()
+    assert "@tina tagged you in a video" in friend_page
+    assert admin_url(User, "change", tagger.pk) in friend_page
+
+
+def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
+    world = build_world(3)
+    content = logged_in(superuser).get(admin_url(Video, "change", world["video"].pk)).content.decode()
+    assert "Visible to staff only." in content
+    assert "Copy link / another app: 1, Repost tagging people: 1, Send to friends: 1" in content
+    for user in world["users"]:
+        assert admin_url(User, "change", user.pk) in content
+
+
+def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monkeypatch, settings):
+    from celery import Celery
+
+    # The real broker, on a control exchange no worker listens to: a real ping that nobody answers.
+    lonely = Celery("nobody-listens", broker=settings.CELERY_BROKER_URL)
+    lonely.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    lonely.conf.control_exchange = "shareloop-test-nobody-listens"
+    monkeypatch.setattr("inbox.selectors.celery_app", lonely)
+    build_world(3)
+    content = logged_in(superuser).get(reverse("admin:inbox_overview")).content.decode()
+    assert "No worker answered the ping" in content
+    assert "Events failed" in content
+
+
+def test_admin_index_and_event_list_link_the_overview(superuser):
+    client = logged_in(superuser)
+    for url in (reverse("admin:index"), admin_url(Event, "changelist")):
+        assert reverse("admin:inbox_overview") in client.get(url).content.decode(), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overview_page_shows_the_running_worker(celery_worker, superuser):
+    client = logged_in(superuser)
+    deadline = time.monotonic() + 30
+    while 'id="workers-answering"' not in (content := client.get(reverse("admin:inbox_overview")).content.decode()):
+        assert time.monotonic() < deadline, "the overview never showed the worker"
+    assert "No worker answered" not in content
+    assert f"test-{os.getpid()}@" in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redispatch_action_sends_a_failed_event_to_the_worker_which_delivers_it(celery_worker, superuser):
+    creator, sharer = UserFactory.create(username="cara"), UserFactory.create(username="sam")
+    video = VideoFactory.create(creator=creator)
+    with transaction.atomic():
+        # As the worker records a crash: the task it is sent on commit then finds nothing pending to do.
+        share = services.video_share(sharer=sharer, video=video, channel="link")
+        inbox_services.event_mark_failed(event_id=share.event.pk, error="RuntimeError: simulated crash")
+    done = services.like_create(user=sharer, video=video).event
+    wait_for_event(api_client(sharer), done.pk)
+    assert Event.objects.get(pk=share.event.pk).status == EventStatus.FAILED
+
+    response = logged_in(superuser).post(
+        admin_url(Event, "changelist"),
+        {"action": "redispatch", "_selected_action": [share.event.pk, done.pk]},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Re-dispatched 1 event(s) to the workers (failed ones set back to pending). Skipped 1 already done."
+    ]
+    delivered = wait_for_event(api_client(sharer), share.event.pk)
+    assert (delivered["status"], delivered["notifications"]) == ("done", 1)
+    event = Event.objects.get(pk=share.event.pk)
+    assert (event.attempts, event.error) == (2, "")
+    inbox = api_client(creator).get("/api/inbox/?category=shares").json()["results"]
+    assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 1, None)]
+
+
+def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(superuser):
+    world = build_world(3)
+    failed = world["failed_event"]
+    url = admin_url(Event, "change", failed.pk)
+    support = logged_in(staff_in_group("Support", "sue_support"))
+    assert 'id="redispatch-event"' not in support.get(url).content.decode()
+    assert support.post(reverse("admin:inbox_event_redispatch", args=[failed.pk])).status_code == 403
+    assert Event.objects.get(pk=failed.pk).status == EventStatus.FAILED
+
+    root = logged_in(superuser)
+    assert 'id="redispatch-event"' in root.get(url).content.decode()
+    response = root.post(reverse("admin:inbox_event_redispatch", args=[failed.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == url
+    assert "Re-dispatched 1 event(s)" in str(list(response.context["messages"])[0])
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (EventStatus.PENDING, 2)
