@@ -146,6 +146,8 @@ else:
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
         # Kombu's default is "control" in the working directory; keep broadcast state under var/ too.
         "control_folder": str(VAR_DIR / "broker" / "control"),
+        # Listing an empty folder is cheap; the 1 s default made every delivery wait up to a second.
+        "polling_interval": 0.1,
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
