@@ -227,7 +227,7 @@ def test_blocking_yourself_is_a_400(ana):
     assert post(ana, "/api/users/ana/block/").status_code == 400
 
 
-def test_a_blocked_follower_is_not_notified_to_the_blocker(ana, sharer):
+def test_a_follow_by_a_blocked_user_does_not_notify_the_blocker(ana, sharer):
     post(ana, "/api/users/sam_sharer/block/")
     assert post(sharer, "/api/users/ana/follow/").status_code == 201
     deliver_pending()

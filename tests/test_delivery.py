@@ -207,7 +207,7 @@ def test_a_post_with_no_followers_is_done_at_once(creator):
     assert (event.status, event.chunk_bounds) == ("done", [])
 
 
-def test_the_chunks_are_sent_only_once_the_planning_commits(creator, followers, small_chunks, django_capture_on_commit_callbacks):
+def test_planning_a_post_sends_its_chunks_on_commit(creator, followers, small_chunks, django_capture_on_commit_callbacks):
     event = services.video_create(creator=creator, caption="new!").event
     with django_capture_on_commit_callbacks() as callbacks:
         deliver(event)

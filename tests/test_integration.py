@@ -139,10 +139,13 @@ def test_shares_on_all_three_channels_make_one_anonymous_group_equal_to_the_shar
     assert traces_of(sharer, everything_seen_by(video.creator, video)) == []
 
 
-def test_a_blocked_sharers_link_share_counts_in_the_creators_anonymous_group(video, sharer, ana):
+@pytest.mark.parametrize(
+    "share", [{"channel": "link"}, {"channel": "tag", "tagged": ["ana"]}, {"channel": "dm", "recipients": ["ana"]}]
+)
+def test_a_blocked_sharers_share_counts_in_the_creators_anonymous_group(video, sharer, ana, share):
     api_client(video.creator).post(f"/api/users/{sharer.username}/block/")
     act(ana, f"/api/videos/{video.pk}/shares/", {"channel": "link"})
-    act(sharer, f"/api/videos/{video.pk}/shares/", {"channel": "link"})
+    act(sharer, f"/api/videos/{video.pk}/shares/", share)
     assert inbox_types(video.creator) == [("share", None, 2)]
     assert Video.objects.get(pk=video.pk).share_count == 2
     assert traces_of(sharer, everything_seen_by(video.creator, video)) == []
