@@ -124,6 +124,25 @@ def test_liking_twice_counts_once_and_writes_no_second_event(video):
     assert Video.objects.get(pk=video.pk).like_count == 1
 
 
+def test_liking_again_after_an_unlike_counts_once_in_the_open_group(video):
+    ana, ben = UserFactory.create_batch(2)
+    deliver(services.like_create(user=ana, video=video).event)
+    deliver(services.like_create(user=ben, video=video).event)
+    services.like_delete(user=ana, video=video)
+    again = deliver(services.like_create(user=ana, video=video).event)
+    (group,) = notifications_of(video.creator)
+    assert (group.count, again.status, again.notification_count) == (2, "done", 0)
+
+
+def test_liking_again_after_the_group_was_read_opens_a_new_group(video):
+    ana = UserFactory.create()
+    deliver(services.like_create(user=ana, video=video).event)
+    inbox_services.notifications_mark_all_read(user=video.creator)
+    services.like_delete(user=ana, video=video)
+    deliver(services.like_create(user=ana, video=video).event)
+    assert [(n.count, n.unread) for n in notifications_of(video.creator)] == [(1, False), (1, True)]
+
+
 def test_dm_share_puts_the_video_in_each_recipients_one_to_one_chat(video):
     sharer, ana, ben = UserFactory.create_batch(3)
     share = services.video_share(sharer=sharer, video=video, channel="dm", recipients=[ana, ben], message="look")
