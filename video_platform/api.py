@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inbox.policy import NotificationType
+from inbox.policy import NOTIFICATION_TYPES
 
 from . import selectors, services
 from .models import (
@@ -93,7 +93,7 @@ class SignUpSerializer(serializers.Serializer):
 class MeSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     muted_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=[t.value for t in NotificationType]), required=False, max_length=8
+        child=serializers.ChoiceField(choices=NOTIFICATION_TYPES), required=False, max_length=len(NOTIFICATION_TYPES)
     )
 
     class Meta:

@@ -132,6 +132,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shareloop API",
     "DESCRIPTION": "A simulated short-video platform whose inbox never names a sharer.",
     "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPolicyEnum": "video_platform.models.ContactPolicy",
+        "NotificationTypeEnum": "inbox.policy.NOTIFICATION_TYPES",
+    },
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
