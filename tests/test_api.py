@@ -1,6 +1,7 @@
 """The REST contract of SPEC.md (analytics and the stream aside), delivery done in-process."""
 
 import pytest
+from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from inbox import services as inbox_services
@@ -497,6 +498,13 @@ def test_malformed_json_is_a_400_and_writes_nothing(video, sharer):
     assert footprint(video) == before
 
 
+def test_nobody_can_list_a_videos_sharers(video, sharer):
+    share(sharer, video, channel="link")
+    response = api_client(video.creator).get(f"/api/videos/{video.pk}/shares/")
+    assert response.status_code == 405
+    assert "sam_sharer" not in response.content.decode()
+
+
 def test_sharing_an_unknown_video_is_404(sharer):
     assert share(sharer, Video(pk=999999), channel="link").status_code == 404
 
@@ -811,6 +819,11 @@ def test_staff_may_see_any_event(video, sharer):
     event_id = share(sharer, video, channel="link").json()["event_id"]
     staff = UserFactory.create(is_staff=True)
     assert api_client(staff).get(f"/api/events/{event_id}/").status_code == 200
+
+
+def test_the_openapi_schema_generates_valid_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/inbox/unread-count/" in (tmp_path / "schema.yaml").read_text()
 
 
 def test_the_openapi_schema_is_served(ana):
