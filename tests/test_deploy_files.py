@@ -5,6 +5,7 @@ import importlib
 import os
 import re
 import subprocess
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -185,3 +186,13 @@ def test_every_runtime_dependency_is_pinned():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):
                 assert re.fullmatch(r"[\w.\-\[\]]+==[\w.]+", line), f"{name}: {line} is not pinned"
+
+
+def test_under_ci_the_suite_refuses_to_run_without_postgres_and_redis():
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {"CI": "true"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests/test_policy.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "CI=true needs DATABASE_URL and REDIS_URL" in result.stdout + result.stderr
