@@ -25,7 +25,12 @@ def event_record(*, kind: ActionKind, actor, video=None, payload: dict) -> Event
     from .tasks import fan_out_event
 
     event = Event.objects.create(kind=kind, actor=actor, video=video, payload=payload)
-    fan_out_event.delay_on_commit(event.pk)
+
+    def fan_out_after_commit():
+        fan_out_event.delay(event.pk)
+
+    # Robust: with the broker down the committed action still answers; the sweeper sends the event later.
+    transaction.on_commit(fan_out_after_commit, robust=True)
     return event
 
 

@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.management import call_command
+from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 
 from inbox import services as inbox_services
 from inbox.models import Event, EventStatus, Notification
+from inbox.tasks import fan_out_event
 from video_platform.models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -496,6 +498,20 @@ def test_malformed_json_is_a_400_and_writes_nothing(video, sharer):
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
     assert footprint(video) == before
+
+
+def test_a_broker_outage_at_commit_still_answers_201_and_leaves_the_event_to_the_sweeper(
+    video, sharer, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(fan_out_event, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = share(sharer, video, channel="link")
+    assert (response.status_code, len(callbacks)) == (201, 1)
+    assert Event.objects.get(pk=response.json()["event_id"]).status == "pending"
+    assert Video.objects.get(pk=video.pk).share_count == 1
 
 
 def test_nobody_can_list_a_videos_sharers(video, sharer):
