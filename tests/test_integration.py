@@ -60,9 +60,9 @@ def act(user, url: str, data: dict | None = None) -> dict:
 
 
 def everything_seen_by(user, video=None) -> str:
-    """The text of every response the user can get about their inbox, conversations and the video."""
+    """Headers and body of every response the user can get about their inbox, profile, chats and the video."""
     client = api_client(user)
-    urls = ["/api/inbox/", "/api/inbox/unread-count/", "/api/conversations/", "/api/me/"]
+    urls = ["/api/inbox/", "/api/inbox/unread-count/", "/api/conversations/", "/api/me/", f"/api/users/{user.username}/"]
     urls += [f"/api/inbox/{n.pk}/" for n in Notification.objects.filter(recipient=user)]
     if video is not None:
         urls += [f"/api/videos/{video.pk}/", f"/api/videos/{video.pk}/comments/", "/api/videos/"]
