@@ -86,9 +86,3 @@ def creator(db):
 @pytest.fixture
 def video(creator):
     return VideoFactory.create(creator=creator)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Real hashing costs ~0.2 s a user; the tests create hundreds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
