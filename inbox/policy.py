@@ -40,6 +40,9 @@ class NotificationType(StrEnum):
     POST = "post"
 
 
+NOTIFICATION_TYPES = tuple(t.value for t in NotificationType)
+
+
 class ActionKind(StrEnum):
     SHARE = "share"
     MESSAGE = "message"

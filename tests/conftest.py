@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 from .factories import UserFactory, VideoFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+# Followers per post fan-out task in the test worker: small, so a few hundred followers take several chunks.
+WORKER_POST_FAN_OUT_CHUNK_SIZE = 50
 
 
 def pytest_configure(config):
@@ -33,7 +35,11 @@ def celery_worker(django_db_setup, django_db_blocker):
     from video_platform.celery import app
 
     app.control.purge()  # fails loudly when the broker is down
-    env = os.environ | {"DATABASE_URL": _database_url(settings.DATABASES["default"]), "DEBUG": "1"}
+    env = os.environ | {
+        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
+        "DEBUG": "1",
+        "POST_FAN_OUT_CHUNK_SIZE": str(WORKER_POST_FAN_OUT_CHUNK_SIZE),
+    }
     log = open(ROOT / "var" / "test-worker.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inbox.policy import NotificationType
+from inbox.policy import NOTIFICATION_TYPES
 
 from . import selectors, services
 from .models import (
@@ -93,7 +93,7 @@ class SignUpSerializer(serializers.Serializer):
 class MeSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     muted_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=[t.value for t in NotificationType]), required=False, max_length=8
+        child=serializers.ChoiceField(choices=NOTIFICATION_TYPES), required=False, max_length=len(NOTIFICATION_TYPES)
     )
 
     class Meta:
@@ -125,9 +125,9 @@ class CommentSerializer(EventIdMixin, serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
-def _usernames(**kwargs):
+def _usernames(required=False, **kwargs):
     return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False, **kwargs
+        slug_field="username", queryset=User.objects.all(), many=True, required=required, **kwargs
     )
 
 
@@ -156,7 +156,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
 
 class ConversationSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    participants = _usernames(write_only=True)
+    participants = _usernames(required=True, write_only=True)
     members = UserBriefSerializer(source="participants.all", many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

@@ -132,6 +132,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shareloop API",
     "DESCRIPTION": "A simulated short-video platform whose inbox never names a sharer.",
     "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPolicyEnum": "video_platform.models.ContactPolicy",
+        "NotificationTypeEnum": "inbox.policy.NOTIFICATION_TYPES",
+    },
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -144,6 +148,10 @@ else:
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        # Kombu's default is "control" in the working directory; keep broadcast state under var/ too.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
+        # Listing an empty folder is cheap; the 1 s default made every delivery wait up to a second.
+        "polling_interval": 0.1,
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True

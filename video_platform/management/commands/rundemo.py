@@ -9,6 +9,10 @@ import time
 from django.core.management.base import BaseCommand
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."
 
@@ -25,8 +29,8 @@ class Command(BaseCommand):
                        "--concurrency", str(concurrency)],
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],
         }  # fmt: skip
-        # `kill` (SIGTERM) stops the demo the same way Ctrl-C does, children included.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        # `kill` (SIGTERM) stops the three as Ctrl-C does, instead of leaving the children running.
+        signal.signal(signal.SIGTERM, _interrupt)
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Shareloop is up at http://{host}:{port}/  (Ctrl-C stops it)"))
         try:
