@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from rest_framework.authtoken.models import Token
 
+from analytics import services as analytics_services
 from inbox import services as inbox_services
 from inbox.models import Event, EventStatus, Notification
 from video_platform import services
@@ -59,14 +60,10 @@ def build_world(rows: int) -> dict:
         services.block_create(blocker=user, blocked=users[(i + 2) % rows])
     Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
     deliver_pending_events()
+    analytics_services.rollup_incremental()
     failed = services.like_create(user=creator, video=users[0].videos.get()).event
     inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
     return {"creator": creator, "users": users, "video": video, "failed_event": failed}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
