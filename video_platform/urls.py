@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
@@ -32,4 +32,6 @@ urlpatterns = [
     path("api/events/<int:pk>/", inbox_api.EventDetailView.as_view(), name="api-event"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("inbox.urls")),
+    path("", include("video_platform.page_urls")),
 ]
