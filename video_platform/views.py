@@ -166,7 +166,7 @@ def _poster_palette(video) -> dict:
             {"x": 20 + digest[2 + i] % 230, "y": 30 + digest[5 + i] % 420, "r": 24 + digest[8 + i] % 70}
             for i in range(3)
         ],
-        "lines": [(330 + 28 * i, line) for i, line in enumerate(textwrap.wrap(video.caption, 18)[:4])],
+        "lines": [(330 + 28 * i, line) for i, line in enumerate(textwrap.wrap(video.caption, 16)[:4])],
     }
 
 
