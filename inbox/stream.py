@@ -13,6 +13,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
@@ -62,15 +63,23 @@ def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
     return [_sse(seq=position, event="unread_count", data=selectors.inbox_unread_counts(user=user))], position
 
 
+def _read_and_disconnect(read, *args):
+    """Run one read of the stream, then close the connection: an idle stream holds none open."""
+    try:
+        return read(*args)
+    finally:
+        connection.close()
+
+
 async def _event_stream(user, last_event_id: int | None):
     yield ": ok\n\n"
     async with live.wakeups(user.pk) as wakeup:
-        messages, position = await sync_to_async(_opening)(user, last_event_id)
+        messages, position = await sync_to_async(_read_and_disconnect)(_opening, user, last_event_id)
         for message in messages:
             yield message
         last_write = time.monotonic()
         while True:
-            messages, position, more = await sync_to_async(_messages_after)(user, position)
+            messages, position, more = await sync_to_async(_read_and_disconnect)(_messages_after, user, position)
             for message in messages:
                 yield message
             if messages:
@@ -82,12 +91,14 @@ async def _event_stream(user, last_event_id: int | None):
                 await wakeup.wait()
 
 
-def _token_user(request: HttpRequest):
+def _stream_user(request: HttpRequest):
+    """The user from a token (API clients) or the session (pages), or None."""
     try:
         authenticated = TokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
-    return authenticated[0] if authenticated else None
+    user = authenticated[0] if authenticated else request.user
+    return user if user.is_authenticated else None
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
@@ -97,10 +108,8 @@ def _last_event_id(request: HttpRequest) -> int | None:
 
 @require_GET
 async def inbox_stream(request: HttpRequest):
-    user = await sync_to_async(_token_user)(request)
+    user = await sync_to_async(_read_and_disconnect)(_stream_user, request)
     if user is None:
-        user = await request.auser()
-    if not user.is_authenticated:
         return JsonResponse(
             {"detail": "Authentication credentials were not provided."},
             status=401,
