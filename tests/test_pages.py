@@ -3,11 +3,12 @@ directly (these tests don't run a worker; tests/test_browser.py does)."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from inbox.models import Event, Notification
 from inbox.services import event_deliver
-from video_platform.models import Block, Follow, Share, Video
+from video_platform.models import CLIP_MAX_BYTES, Block, Follow, Share, Video
 
 from .factories import PASSWORD, UserFactory, VideoFactory
 
@@ -92,6 +93,35 @@ def test_posting_a_video_creates_it_and_its_poster_is_deterministic():
     assert first["Content-Type"] == "image/svg+xml"
     assert first.content == browser(user).get(f"/videos/{video.pk}/poster.svg").content
     assert b"Morning surf" in first.content
+
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+
+
+def test_posting_a_small_clip_serves_it_on_the_video_page():
+    user = UserFactory.create()
+    clip = SimpleUploadedFile("holiday.mov", MP4_HEAD + b"\x00" * 64, content_type="video/quicktime")
+    browser(user).post("/videos/new/", {"caption": "With a clip", "clip": clip})
+    video = Video.objects.get(creator=user)
+    page = browser(user).get(f"/videos/{video.pk}/").content.decode()
+    assert f'<video class="poster poster-large" src="/videos/{video.pk}/clip/"' in page
+    served = browser(UserFactory.create()).get(f"/videos/{video.pk}/clip/")
+    assert served["Content-Type"] == "video/mp4"
+    assert b"".join(served.streaming_content).startswith(MP4_HEAD)
+
+
+@pytest.mark.parametrize(
+    "upload, error",
+    [
+        (SimpleUploadedFile("notes.mp4", b"just some text, not a video"), "That isn't an MP4 or WebM video."),
+        (SimpleUploadedFile("big.mp4", MP4_HEAD + b"\x00" * CLIP_MAX_BYTES), "That file is too big: the limit is 5 MB."),
+    ],
+)
+def test_posting_a_bad_clip_shows_the_reason_and_saves_nothing(upload, error):
+    user = UserFactory.create()
+    response = browser(user).post("/videos/new/", {"caption": "Bad clip", "clip": upload})
+    assert response.context["form"].errors["clip"] == [error]
+    assert not Video.objects.exists()
 
 
 def test_posting_with_a_refused_mention_shows_the_reason_and_saves_nothing():

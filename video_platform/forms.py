@@ -6,7 +6,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from inbox.policy import NotificationType
 
-from .models import CAPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH, ContactPolicy, Profile
+from .models import CAPTION_MAX_LENGTH, CLIP_MAX_BYTES, COMMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH, ContactPolicy, Profile
 
 User = get_user_model()
 
@@ -23,11 +23,40 @@ class SignUpForm(forms.Form):
         return username
 
 
+def _clip_format(head: bytes) -> str | None:
+    """The container a file really is, from its first bytes (the browser's content type is only a claim)."""
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    return None
+
+
 class VideoForm(forms.Form):
     caption = forms.CharField(
         max_length=CAPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Describe your video. @mention friends."}),
     )
+    clip = forms.FileField(
+        label="Video file (optional)",
+        required=False,
+        help_text=f"MP4 or WebM, up to {CLIP_MAX_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4,video/webm"}),
+    )
+
+    def clean_clip(self):
+        clip = self.cleaned_data.get("clip")
+        if not clip:
+            return None
+        if clip.size > CLIP_MAX_BYTES:
+            raise forms.ValidationError(f"That file is too big: the limit is {CLIP_MAX_BYTES // (1024 * 1024)} MB.")
+        head = clip.read(16)
+        clip.seek(0)
+        kind = _clip_format(head)
+        if kind is None:
+            raise forms.ValidationError("That isn't an MP4 or WebM video.")
+        clip.name = f"clip.{kind}"
+        return clip
 
 
 class CommentForm(forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("videos/<int:pk>/comments/", views.video_comment, name="video-comment"),
     path("videos/<int:pk>/share/", views.share_sheet, name="share-sheet"),
     path("videos/<int:pk>/poster.svg", views.video_poster, name="video-poster"),
+    path("videos/<int:pk>/clip/", views.video_clip, name="video-clip"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/follow/", views.profile_follow, name="profile-follow"),
     path("u/<str:username>/block/", views.profile_block, name="profile-block"),

@@ -131,10 +131,10 @@ def block_delete(*, blocker, blocked) -> None:
 
 
 @transaction.atomic
-def video_create(*, creator, caption: str) -> Video:
+def video_create(*, creator, caption: str, clip=None) -> Video:
     mentioned = mentioned_users(caption, actor=creator)
     _check_contact(actor=creator, targets=mentioned, kind=ContactKind.TAG)
-    video = Video.objects.create(creator=creator, caption=caption)
+    video = Video.objects.create(creator=creator, caption=caption, clip=clip or "")
     video.event = event_record(
         kind=ActionKind.POST,
         actor=creator,

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -50,10 +50,10 @@ def feed(request):
 
 @login_required
 def video_new(request):
-    form = VideoForm(request.POST or None)
+    form = VideoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            video = services.video_create(creator=request.user, caption=form.cleaned_data["caption"])
+            video = services.video_create(creator=request.user, **form.cleaned_data)
         except (services.ActionRefused, ValidationError) as error:
             _add_service_error(form, "caption", error)
         else:
@@ -177,6 +177,16 @@ def video_poster(request, pk: int):
     response = render(request, "platform/poster.svg", _poster_palette(video), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@login_required
+def video_clip(request, pk: int):
+    """The uploaded file, to viewers who may see the video (served by the app, not a public folder)."""
+    video = _video(request, pk)
+    if not video.clip:
+        raise Http404
+    content_type = "video/webm" if video.clip.name.endswith(".webm") else "video/mp4"
+    return FileResponse(video.clip.open("rb"), content_type=content_type)
 
 
 @login_required
