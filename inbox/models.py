@@ -127,7 +127,7 @@ class StreamEntry(models.Model):
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=12, choices=StreamKind.choices)
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="stream_entry_once")]

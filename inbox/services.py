@@ -14,6 +14,9 @@ from . import live, policy
 from .models import Event, EventChunk, EventStatus, InboxStream, Notification, StreamEntry, StreamKind
 from .policy import Action, ActionKind, Delivery
 
+# How long a reconnecting stream can replay what it missed (Last-Event-ID).
+STREAM_LOG_DAYS = 7
+
 NOTIFICATION_COLUMNS = (
     "recipient_id", "type", "category", "actor_id", "video_id", "conversation_id", "event_id",
     "excerpt", "count", "unread", "group_key", "created_at", "updated_at",
@@ -141,10 +144,9 @@ def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
     next_seq = _stream_reserve(counts)
     rows = []
     for recipient_id, kind, notification_id in entries:
-        rows.append(
-            StreamEntry(recipient_id=recipient_id, seq=next_seq[recipient_id], kind=kind, notification_id=notification_id)
-        )
-        next_seq[recipient_id] += 1
+        seq = next_seq[recipient_id]
+        rows.append(StreamEntry(recipient_id=recipient_id, seq=seq, kind=kind, notification_id=notification_id))
+        next_seq[recipient_id] = seq + 1
     StreamEntry.objects.bulk_create(rows, batch_size=1000)
     transaction.on_commit(lambda: live.publish(counts))
 
@@ -161,6 +163,12 @@ def stream_log_notifications(*, notification_ids: Sequence[int]) -> None:
 
 def stream_log_unread_count(*, user_ids: Iterable[int]) -> None:
     _stream_append([(user_id, StreamKind.UNREAD_COUNT, None) for user_id in sorted(set(user_ids))])
+
+
+def stream_log_prune(*, older_than_days: int = STREAM_LOG_DAYS) -> int:
+    """Forget stream entries past the replay window; a client away longer reloads instead of replaying."""
+    deleted, _ = StreamEntry.objects.filter(created_at__lt=timezone.now() - timedelta(days=older_than_days)).delete()
+    return deleted
 
 
 def event_deliver(*, event_id: int) -> None:

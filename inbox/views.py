@@ -42,12 +42,13 @@ def inbox_page(request):
     category = _category(request)
     notifications = selectors.inbox_notifications(user=request.user, category=category).order_by("-updated_at", "-id")
     counts = selectors.inbox_unread_counts(user=request.user)
+    unread = counts["by_category"] | {"all": counts["total"]}
     context = {
         "category": category,
         "category_label": CATEGORY_LABELS[category],
-        "tabs": [(c, CATEGORY_LABELS[c], counts["total"] if c == "all" else counts["by_category"][c]) for c in policy.INBOX_FILTERS],
+        "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in policy.INBOX_FILTERS],
         "items": _items(notifications[:PAGE_SIZE]),
-        "unread_in_category": counts["total"] if category == "all" else counts["by_category"][category],
+        "unread_in_category": unread[category],
     }
     if request.htmx and request.htmx.target == "inbox-live":
         return render(request, "inbox/_live.html", context)
@@ -56,7 +57,8 @@ def inbox_page(request):
 
 @login_required
 def inbox_badge(request):
-    return render(request, "inbox/_badge.html", {"unread_total": selectors.inbox_unread_counts(user=request.user)["total"]})
+    unread_total = selectors.inbox_unread_counts(user=request.user)["total"]
+    return render(request, "inbox/_badge.html", {"unread_total": unread_total})
 
 
 @login_required

@@ -158,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=30.0),
     },
 }
+CELERY_BEAT_SCHEDULE["prune-inbox-stream-log"] = {"task": "inbox.prune_stream_log", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # An event still pending this long after it was written (or last dispatched) is sent again.
