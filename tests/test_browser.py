@@ -162,3 +162,18 @@ def test_controls_are_reachable_by_keyboard(open_as):
     expect(page.get_by_role("link", name="Shareloop")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Home")).to_be_focused()
+
+
+def test_like_button_toggles_in_place_and_notifies_the_creator_live(open_as):
+    creator = UserFactory.create(username="cara")
+    fan = UserFactory.create(username="lina_likes")
+    video = VideoFactory.create(creator=creator, caption="Rooftop garden")
+    inbox = open_as(creator)
+    inbox.goto("/inbox/?category=likes")
+    phone = open_as(fan)
+    phone.goto(f"/videos/{video.pk}/")
+
+    phone.get_by_role("button", name="Like · 0").click()
+
+    expect(phone.get_by_role("button", name="Liked · 1")).to_have_attribute("aria-pressed", "true")
+    expect(inbox.get_by_text("@lina_likes liked your video")).to_be_visible()
