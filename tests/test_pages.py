@@ -200,11 +200,21 @@ def test_share_sheet_needs_someone_picked_for_tag_and_dm():
     assert not Share.objects.exists()
 
 
-def test_link_share_creator_pages_never_contain_the_sharer():
+@pytest.mark.parametrize(
+    "share",
+    [
+        {"channel": "link"},
+        {"channel": "tag", "tagged": ["friend_of_sam"]},
+        {"channel": "dm", "recipients": ["friend_of_sam"], "message": "look"},
+    ],
+    ids=["link", "tag-someone-else", "dm-someone-else"],
+)
+def test_creator_pages_never_contain_a_sharer_who_did_not_tag_or_message_them(share):
     creator = UserFactory.create(username="cara_creates")
     sharer = UserFactory.create(username="sam_the_sharer", display_name="Samantha Sharewell")
+    Follow.objects.create(follower=sharer, followee=UserFactory.create(username="friend_of_sam"))
     video = VideoFactory.create(creator=creator)
-    browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    assert browser(sharer).post(f"/videos/{video.pk}/share/", share).status_code == 302
     deliver_all()
     assert Notification.objects.get(recipient=creator).type == "share"
 
