@@ -16,8 +16,6 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Seconds between keep-alive comments on an idle stream (and, with Redis, between safety-net reads).
-KEEPALIVE_SECONDS = 15.0
 # Without Redis (the embedded default) an open stream reads its log this often.
 POLL_SECONDS = 0.5
 
@@ -55,7 +53,10 @@ class Wakeup:
         if self._pubsub is None:
             await asyncio.sleep(POLL_SECONDS)
             return
-        message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=KEEPALIVE_SECONDS)
+        # Waking at least once per keep-alive interval doubles as a safety-net read of the log.
+        message = await self._pubsub.get_message(
+            ignore_subscribe_messages=True, timeout=settings.INBOX_STREAM_KEEPALIVE_SECONDS
+        )
         while message is not None:  # several publishes while we were reading: one read covers them all
             message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0)
 

@@ -12,6 +12,7 @@ import json
 import time
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
@@ -84,7 +85,7 @@ async def _event_stream(user, last_event_id: int | None):
                 yield message
             if messages:
                 last_write = time.monotonic()
-            elif time.monotonic() - last_write >= live.KEEPALIVE_SECONDS:
+            elif time.monotonic() - last_write >= settings.INBOX_STREAM_KEEPALIVE_SECONDS:
                 yield ": ok\n\n"
                 last_write = time.monotonic()
             if not more:

@@ -61,7 +61,11 @@ def asgi_server(django_db_setup, django_db_blocker):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": _database_url(settings.DATABASES["default"]), "DEBUG": "1"}
+    env = os.environ | {
+        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
+        "DEBUG": "1",
+        "INBOX_STREAM_KEEPALIVE_SECONDS": "1",  # so a test sees a keep-alive without waiting 15 s
+    }
     log = open(ROOT / "var" / "test-web.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "video_platform.asgi:application", "--host", "127.0.0.1",

@@ -93,6 +93,13 @@ def test_stream_opens_with_ok_comment_and_current_unread_count(stream, celery_wo
     assert opening["data"] == {"total": 0, "by_category": {c: 0 for c in opening["data"]["by_category"]}}
 
 
+def test_idle_stream_sends_keep_alive_comments(stream):
+    events = stream(UserFactory.create())
+    assert events.next_block() == {"comment": "ok"}
+    assert events.next_block()["event"] == "unread_count"
+    assert events.next_block() == {"comment": "ok"}
+
+
 def test_link_share_streams_to_creator_without_naming_sharer(stream, celery_worker):
     creator = UserFactory.create(username="cara_streams")
     sharer = UserFactory.create(username="sid_secret", display_name="Sidney Secretsharer")
