@@ -27,8 +27,6 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],
         }  # fmt: skip
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
-        # A plain `kill` (or a process manager) must stop the children too, not orphan them.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
         self.stdout.write(self.style.SUCCESS(f"Shareloop is up at http://{host}:{port}/  (Ctrl-C stops it)"))
         try:
             while True:
