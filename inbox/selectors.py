@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from .models import Event, InboxStream, Notification, StreamEntry
+from .models import Event, Notification
 from .policy import CATEGORIES
 
 
@@ -32,12 +32,3 @@ def events_visible(*, user) -> QuerySet:
     """An event is visible to its actor and to staff only."""
     events = Event.objects.all()
     return events if user.is_staff else events.filter(actor=user)
-
-
-def stream_position(*, user) -> int:
-    """The last sequence number on the user's live stream (0 before anything happened)."""
-    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
-
-
-def stream_entries_after(*, user, seq: int, limit: int) -> list[StreamEntry]:
-    return list(StreamEntry.objects.filter(recipient=user, seq__gt=seq).order_by("seq")[:limit])

@@ -285,12 +285,12 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     return notification
 
 
-@transaction.atomic
 def notifications_mark_all_read(*, user, category: str | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, unread=True)
     if category and category != "all":
         unread = unread.filter(category=category)
-    marked = unread.update(unread=False, group_key=None)
-    if marked:
-        stream_log_unread_count(user_ids=[user.pk])
+    with transaction.atomic():
+        marked = unread.update(unread=False, group_key=None)
+        if marked:
+            stream_log_unread_count(user_ids=[user.pk])
     return marked

@@ -22,10 +22,19 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from . import live, selectors
 from .api import NotificationSerializer
-from .models import StreamKind
+from .models import InboxStream, StreamEntry, StreamKind
 
 # Log entries read per database round trip; a long-missed stream catches up in several.
 BATCH_SIZE = 500
+
+
+def _stream_position(user) -> int:
+    """The last sequence number on the user's stream (0 before anything happened)."""
+    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+
+
+def _entries_after(user, seq: int) -> list[StreamEntry]:
+    return list(StreamEntry.objects.filter(recipient=user, seq__gt=seq).order_by("seq")[:BATCH_SIZE])
 
 
 def _sse(*, seq: int, event: str, data: dict) -> str:
@@ -38,7 +47,7 @@ def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
     A notification bumped several times is sent once, as it is now, under its latest id; several
     unread-count changes are sent once, with the latest id and the count as it is now.
     """
-    entries = selectors.stream_entries_after(user=user, seq=seq, limit=BATCH_SIZE)
+    entries = _entries_after(user, seq)
     if not entries:
         return [], seq, False
     latest_of_notification = {e.notification_id: e.seq for e in entries if e.kind == StreamKind.NOTIFICATION}
@@ -60,7 +69,7 @@ def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
     """A fresh connection starts at the current position with the current unread count."""
     if last_event_id is not None:
         return [], last_event_id
-    position = selectors.stream_position(user=user)
+    position = _stream_position(user)
     return [_sse(seq=position, event="unread_count", data=selectors.inbox_unread_counts(user=user))], position
 
 
