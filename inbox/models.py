@@ -93,3 +93,44 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} for {self.recipient_id} (x{self.count})"
+
+
+class StreamKind(models.TextChoices):
+    NOTIFICATION = "notification", "notification"
+    UNREAD_COUNT = "unread_count", "unread_count"
+
+
+class InboxStream(models.Model):
+    """The last stream sequence number handed out to a user.
+
+    Bumping this row in the transaction that writes the notification locks it until commit, so a
+    user's writers are serialised and their sequence numbers commit in order: a client that has seen
+    id N has seen every id below N. Timestamps (``updated_at``) cannot promise that — two workers
+    commit in either order — so ``Last-Event-ID`` replays from the log below, not from the clock.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"stream of {self.user_id} at {self.last_seq}"
+
+
+class StreamEntry(models.Model):
+    """One message of a user's live stream (/api/inbox/stream/), kept so a reconnect replays what it missed.
+
+    It stores only what changed (a notification id, or that the unread count did); the stream renders
+    the notification through the API's serializer, and so through the privacy policy, when it sends it.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=12, choices=StreamKind.choices)
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="stream_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} for {self.recipient_id}"

@@ -10,9 +10,12 @@ from django.utils import timezone
 
 from video_platform.models import Block, Follow, Profile
 
-from . import policy
-from .models import Event, EventChunk, EventStatus, Notification
+from . import live, policy
+from .models import Event, EventChunk, EventStatus, InboxStream, Notification, StreamEntry, StreamKind
 from .policy import Action, ActionKind, Delivery
+
+# How long a reconnecting stream can replay what it missed (Last-Event-ID).
+STREAM_LOG_DAYS = 7
 
 NOTIFICATION_COLUMNS = (
     "recipient_id", "type", "category", "actor_id", "video_id", "conversation_id", "event_id",
@@ -118,7 +121,59 @@ def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[in
             f"ON CONFLICT (recipient_id, group_key) DO UPDATE SET count = {table}.count + 1, "
             "actor_id = excluded.actor_id, updated_at = excluded.updated_at",
         )
+    stream_log_notifications(notification_ids=ids)
     return ids
+
+
+def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
+    """Take ``counts[user]`` new sequence numbers for each user; return each user's first one."""
+    table = InboxStream._meta.db_table
+    users = sorted(counts)  # one order for every writer, so two fan-outs never wait on each other in a cycle
+    sql = (
+        f"INSERT INTO {table} (user_id, last_seq) VALUES {', '.join(['(%s, %s)'] * len(users))} "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
+        "RETURNING user_id, last_seq"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for user_id in users for value in (user_id, counts[user_id])])
+        return {user_id: last - counts[user_id] + 1 for user_id, last in cursor.fetchall()}
+
+
+def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
+    """Append (recipient, kind, notification id) entries to the recipients' streams; wake them on commit."""
+    if not entries:
+        return
+    counts: dict[int, int] = {}
+    for recipient_id, _, _ in entries:
+        counts[recipient_id] = counts.get(recipient_id, 0) + 1
+    next_seq = _stream_reserve(counts)
+    rows = []
+    for recipient_id, kind, notification_id in entries:
+        seq = next_seq[recipient_id]
+        rows.append(StreamEntry(recipient_id=recipient_id, seq=seq, kind=kind, notification_id=notification_id))
+        next_seq[recipient_id] = seq + 1
+    StreamEntry.objects.bulk_create(rows, batch_size=1000)
+    transaction.on_commit(lambda: live.publish(counts))
+
+
+def stream_log_notifications(*, notification_ids: Sequence[int]) -> None:
+    """Each created or bumped notification goes on its recipient's stream, then their new unread count."""
+    recipients = Notification.objects.filter(pk__in=notification_ids).values_list("recipient_id", "pk")
+    entries = []
+    for recipient_id, notification_id in recipients.order_by("recipient_id", "pk"):
+        entries.append((recipient_id, StreamKind.NOTIFICATION, notification_id))
+        entries.append((recipient_id, StreamKind.UNREAD_COUNT, None))
+    _stream_append(entries)
+
+
+def stream_log_unread_count(*, user_ids: Iterable[int]) -> None:
+    _stream_append([(user_id, StreamKind.UNREAD_COUNT, None) for user_id in sorted(set(user_ids))])
+
+
+def stream_log_prune(*, older_than_days: int = STREAM_LOG_DAYS) -> int:
+    """Forget stream entries past the replay window; a client away longer reloads instead of replaying."""
+    deleted, _ = StreamEntry.objects.filter(created_at__lt=timezone.now() - timedelta(days=older_than_days)).delete()
+    return deleted
 
 
 def event_deliver(*, event_id: int) -> None:
@@ -249,9 +304,11 @@ def events_redispatch_pending(*, older_than_seconds: int | None = None, limit: i
     return events_redispatch(event_ids=stale.values_list("pk", flat=True)[:limit])
 
 
+@transaction.atomic
 def notification_mark_read(*, notification: Notification) -> Notification:
     """Reading a group closes it: the next share or like opens a new one."""
-    Notification.objects.filter(pk=notification.pk).update(unread=False, group_key=None)
+    if Notification.objects.filter(pk=notification.pk, unread=True).update(unread=False, group_key=None):
+        stream_log_unread_count(user_ids=[notification.recipient_id])
     notification.refresh_from_db()
     return notification
 
@@ -265,4 +322,8 @@ def notifications_mark_all_read(*, user, category: str | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, unread=True)
     if category and category != "all":
         unread = unread.filter(category=category)
-    return unread.update(unread=False, group_key=None)
+    with transaction.atomic():
+        marked = unread.update(unread=False, group_key=None)
+        if marked:
+            stream_log_unread_count(user_ids=[user.pk])
+    return marked

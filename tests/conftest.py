@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,47 @@ def celery_worker(django_db_setup, django_db_blocker):
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """The app under uvicorn (ASGI) on the test database, so open SSE streams don't hold a worker thread.
+
+    pytest-django's ``live_server`` is a threaded WSGI server in the test process; a subprocess, like
+    the worker's, is what ``make demo`` runs. Yields the base URL.
+    """
+    from django.conf import settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
+        "DEBUG": "1",
+        "INBOX_STREAM_KEEPALIVE_SECONDS": "1",  # so a test sees a keep-alive without waiting 15 s
+    }
+    log = open(ROOT / "var" / "test-web.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "video_platform.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--timeout-graceful-shutdown", "3", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"uvicorn did not start (exit code {server.poll()}); see var/test-web.log")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def wait_for_event(client: APIClient, event_id: int, timeout: float = 30.0) -> dict:

@@ -7,6 +7,7 @@ User = settings.AUTH_USER_MODEL
 CAPTION_MAX_LENGTH = 300
 COMMENT_MAX_LENGTH = 500
 MESSAGE_MAX_LENGTH = 1000
+CLIP_MAX_BYTES = 5 * 1024 * 1024
 
 
 class ContactPolicy(models.TextChoices):
@@ -66,6 +67,8 @@ class Video(models.Model):
     caption = models.CharField(max_length=CAPTION_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     is_hidden = models.BooleanField(default=False)
+    # An optional small upload (MP4 or WebM, checked by content); without one the page shows the poster.
+    clip = models.FileField(upload_to="clips/", blank=True)
     # Denormalised counters, only ever changed with F() expressions in the services.
     view_count = models.PositiveBigIntegerField(default=0)
     like_count = models.PositiveBigIntegerField(default=0)

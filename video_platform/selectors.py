@@ -49,3 +49,14 @@ def relationship(*, viewer, other) -> dict:
         "is_following": Follow.objects.filter(follower=viewer, followee=other).exists(),
         "is_blocked": Block.objects.filter(blocker=viewer, blocked=other).exists(),
     }
+
+
+def share_contacts(*, user) -> QuerySet:
+    """People the share sheet offers: whom the user follows and who follows them."""
+    return (
+        User.objects.filter(Q(follower_set__follower=user) | Q(following_set__followee=user))
+        .exclude(pk=user.pk)
+        .select_related("profile")
+        .distinct()
+        .order_by("username")
+    )

@@ -43,10 +43,11 @@ def mentioned_users(text: str, *, actor) -> list:
     return list(User.objects.filter(username__in=names).exclude(pk=actor.pk).order_by("pk"))
 
 
-def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
+def contact_refusals(*, actor, targets: Iterable, kind: ContactKind) -> dict[int, str]:
+    """Why the actor may not DM (``dm``) or tag (``tag``) each target, by user id; allowed targets are absent."""
     targets = [t for t in targets if t.pk != actor.pk]
     if not targets:
-        return
+        return {}
     ids = [t.pk for t in targets]
     blocked_by = set(Block.objects.filter(blocked=actor, blocker_id__in=ids).values_list("blocker_id", flat=True))
     follows = set(Follow.objects.filter(follower=actor, followee_id__in=ids).values_list("followee_id", flat=True))
@@ -55,6 +56,7 @@ def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
             "user_id", "dm_policy" if kind == ContactKind.DM else "tag_policy"
         )
     )
+    refusals = {}
     for target in targets:
         reason = policy.contact_refusal(
             kind=kind,
@@ -64,7 +66,14 @@ def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
             actor_follows_target=target.pk in follows,
         )
         if reason:
-            raise ActionRefused(reason)
+            refusals[target.pk] = reason
+    return refusals
+
+
+def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
+    refusals = contact_refusals(actor=actor, targets=targets, kind=kind)
+    if refusals:
+        raise ActionRefused(next(iter(refusals.values())))
 
 
 @transaction.atomic
@@ -122,10 +131,10 @@ def block_delete(*, blocker, blocked) -> None:
 
 
 @transaction.atomic
-def video_create(*, creator, caption: str) -> Video:
+def video_create(*, creator, caption: str, clip=None) -> Video:
     mentioned = mentioned_users(caption, actor=creator)
     _check_contact(actor=creator, targets=mentioned, kind=ContactKind.TAG)
-    video = Video.objects.create(creator=creator, caption=caption)
+    video = Video.objects.create(creator=creator, caption=caption, clip=clip or "")
     video.event = event_record(
         kind=ActionKind.POST,
         actor=creator,

@@ -166,10 +166,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=30.0),
     },
 }
+CELERY_BEAT_SCHEDULE["prune-inbox-stream-log"] = {"task": "inbox.prune_stream_log", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # An event still pending this long after it was written (or last dispatched) is sent again.
 EVENT_REDISPATCH_AFTER_SECONDS = env.int("EVENT_REDISPATCH_AFTER_SECONDS", default=60)
+# Seconds between keep-alive comments on an idle inbox stream (/api/inbox/stream/).
+INBOX_STREAM_KEEPALIVE_SECONDS = env.float("INBOX_STREAM_KEEPALIVE_SECONDS", default=15.0)
 # Followers per chunked fan-out task of a new post.
 POST_FAN_OUT_CHUNK_SIZE = env.int("POST_FAN_OUT_CHUNK_SIZE", default=1000)
 

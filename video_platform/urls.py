@@ -9,6 +9,8 @@ from . import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("inbox.urls")),
+    path("", include("video_platform.page_urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/users/", api.SignUpView.as_view(), name="api-signup"),
     path("api/users/<str:username>/", api.ProfileView.as_view(), name="api-profile"),

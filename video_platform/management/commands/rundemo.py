@@ -24,7 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, concurrency, **options):
         python = sys.executable
         commands = {
-            "web": [python, "-m", "uvicorn", "video_platform.asgi:application", "--host", host, "--port", str(port)],
+            "web": [python, "-m", "uvicorn", "video_platform.asgi:application", "--host", host, "--port", str(port),
+                    "--timeout-graceful-shutdown", "3"],  # open inbox streams must not hold up Ctrl-C
             "worker": [python, "-m", "celery", "-A", "video_platform", "worker", "--loglevel", "INFO",
                        "--concurrency", str(concurrency)],
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],

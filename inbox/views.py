@@ -1,0 +1,96 @@
+"""Inbox pages. Every notification is rendered from NotificationSerializer's data, the same JSON the API
+answers, so a page can show no more about an actor than the privacy policy lets the API show."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from video_platform import selectors as platform_selectors
+
+from . import policy, selectors, services
+from .api import NotificationSerializer
+
+PAGE_SIZE = 50
+CATEGORY_LABELS = {
+    "all": "All",
+    "shares": "Shares",
+    "mentions": "Mentions",
+    "messages": "Messages",
+    "followers": "Followers",
+    "likes": "Likes",
+    "comments": "Comments",
+    "posts": "Posts",
+}
+
+
+def _category(request) -> str:
+    category = request.GET.get("category") or request.POST.get("category")
+    return category if category in policy.INBOX_FILTERS else "all"
+
+
+def _items(notifications) -> list[dict]:
+    items = NotificationSerializer(notifications, many=True).data
+    for item in items:
+        item["updated"] = parse_datetime(item["updated_at"])
+    return items
+
+
+@login_required
+def inbox_page(request):
+    category = _category(request)
+    notifications = selectors.inbox_notifications(user=request.user, category=category).order_by("-updated_at", "-id")
+    counts = selectors.inbox_unread_counts(user=request.user)
+    unread = counts["by_category"] | {"all": counts["total"]}
+    context = {
+        "category": category,
+        "category_label": CATEGORY_LABELS[category],
+        "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in policy.INBOX_FILTERS],
+        "items": _items(notifications[:PAGE_SIZE]),
+        "unread_in_category": unread[category],
+    }
+    if request.htmx and request.htmx.target == "inbox-live":
+        return render(request, "inbox/_live.html", context)
+    return render(request, "inbox/inbox.html", context)
+
+
+@login_required
+def inbox_badge(request):
+    unread_total = selectors.inbox_unread_counts(user=request.user)["total"]
+    return render(request, "inbox/_badge.html", {"unread_total": unread_total})
+
+
+@login_required
+def notification_detail(request, pk: int):
+    """"Tap for details": opening a notification reads it; a share shows the video and counts, never who."""
+    notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
+    notification = services.notification_mark_read(notification=notification)
+    video = None
+    if notification.video_id:
+        video = platform_selectors.video_visible(viewer=request.user).filter(pk=notification.video_id).first()
+    return render(
+        request,
+        "inbox/detail.html",
+        {"item": _items([notification])[0], "video": video, "is_share": not policy.shows_actor(notification.type)},
+    )
+
+
+def _back_to_inbox(category: str):
+    return redirect(reverse("inbox") + ("" if category == "all" else f"?category={category}"))
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
+    services.notification_mark_read(notification=notification)
+    return _back_to_inbox(_category(request))
+
+
+@login_required
+@require_POST
+def inbox_read_all(request):
+    category = _category(request)
+    services.notifications_mark_all_read(user=request.user, category=category)
+    return _back_to_inbox(category)

@@ -1,0 +1,179 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright), against
+uvicorn and a real Celery worker: two people at once, the creator's inbox updating live."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from video_platform.models import Block, Follow
+
+from .factories import PASSWORD, UserFactory, VideoFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
+SHARER_USERNAME, SHARER_NAME = "sam_sharer", "Samira Sharewell"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    # The ORM runs in the test while playwright's event loop sits in the same thread; they never overlap.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def open_as(chromium, asgi_server, celery_worker):
+    """A logged-in page per user, each in its own browser context (its own cookies), as two phones would be."""
+    contexts = []
+
+    def open_page(user) -> Page:
+        context = chromium.new_context(base_url=asgi_server, **PHONE)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def assert_sharer_absent(page: Page) -> None:
+    html = page.content()
+    assert SHARER_USERNAME not in html
+    assert SHARER_NAME not in html
+
+
+def test_creator_sees_shares_live_and_learns_the_sharer_only_from_tag_and_dm(open_as):
+    creator = UserFactory.create(username="cara", display_name="Cara Chen")
+    sharer = UserFactory.create(username=SHARER_USERNAME, display_name=SHARER_NAME)
+    blocker = UserFactory.create(username="bo_blocks", display_name="Bo Blocker")
+    ana = UserFactory.create(username="ana", display_name="Ana Alvarez")
+    video = VideoFactory.create(creator=creator, caption="Sunrise timelapse over the bay")
+    VideoFactory.create(creator=ana, caption="Skateboard kickflip, slow motion")
+    VideoFactory.create(creator=blocker, caption="Three-minute ramen hack")
+    VideoFactory.create(creator=ana, caption="My cat vs. the cucumber")
+    # Set up who knows whom directly, without events: nothing here may reach the creator's inbox.
+    for followee in (creator, blocker, ana):
+        Follow.objects.create(follower=sharer, followee=followee)
+    Block.objects.create(blocker=blocker, blocked=sharer)
+
+    inbox = open_as(creator)
+    inbox.goto("/inbox/")
+    expect(inbox.get_by_role("heading", name="Nothing here yet")).to_be_visible()
+    expect(inbox.get_by_test_id("unread-badge")).to_have_count(0)
+
+    phone = open_as(sharer)
+    expect(phone.get_by_role("link", name=re.compile("Sunrise timelapse"))).to_have_count(2)
+    phone.wait_for_load_state()
+    phone.screenshot(path=SCREENSHOTS / "feed.png")
+    phone.get_by_role("link", name="Open video: Sunrise timelapse over the bay").click()
+    phone.get_by_role("link", name="Share", exact=True).click()
+    expect(phone.get_by_role("heading", name="Share", exact=True)).to_be_visible()
+    expect(phone.locator("#tagged-bo_blocks")).to_be_disabled()
+    expect(phone.locator("#tagged-bo_blocks-why")).to_contain_text("they have blocked you")
+    expect(phone.locator("#tagged-cara")).to_be_enabled()
+    phone.wait_for_load_state()
+    phone.screenshot(path=SCREENSHOTS / "share-sheet.png")
+
+    phone.get_by_role("button", name="Copy link").click()
+    expect(phone.get_by_role("status")).to_contain_text("Link copied and shared.")
+
+    # Live: the creator's badge and list change without a reload, and never name the sharer.
+    expect(inbox.get_by_test_id("unread-badge")).to_have_text("1")
+    expect(inbox.get_by_test_id("notification")).to_have_text(re.compile("Your video was shared once"))
+    assert_sharer_absent(inbox)
+    inbox.get_by_role("link", name=re.compile("Your video was shared once")).click()
+    expect(inbox.get_by_text("Shares are private")).to_be_visible()
+    assert_sharer_absent(inbox)
+    inbox.goto("/inbox/")
+    expect(inbox.get_by_test_id("unread-badge")).to_have_count(0)
+
+    phone.goto(f"/videos/{video.pk}/share/")
+    phone.locator("#tagged-cara").check()
+    phone.get_by_role("button", name="Repost with tags").click()
+    expect(phone.get_by_role("status")).to_contain_text("Reposted with your tags.")
+    expect(inbox.get_by_text(f"@{SHARER_USERNAME} tagged you in a video")).to_be_visible()
+    expect(inbox.get_by_test_id("unread-badge")).to_have_text("1")
+
+    phone.goto(f"/videos/{video.pk}/share/")
+    phone.locator("#recipients-cara").check()
+    phone.get_by_label("Message", exact=True).fill("You have to see this one")
+    phone.get_by_role("button", name="Send", exact=True).click()
+    expect(phone.get_by_role("status")).to_contain_text("Sent to your friends.")
+    expect(inbox.get_by_text(f"@{SHARER_USERNAME} sent you a message: You have to see this one")).to_be_visible()
+    expect(inbox.get_by_test_id("unread-badge")).to_have_text("2")
+    inbox.screenshot(path=SCREENSHOTS / "inbox.png")
+
+    inbox.get_by_role("link", name=re.compile("sent you a message")).click()
+    inbox.get_by_role("link", name="Open the chat").click()
+    chat = inbox.locator("#chat-messages")
+    expect(chat).to_contain_text("Sunrise timelapse over the bay")
+    expect(chat).to_contain_text("You have to see this one")
+
+
+def test_new_chat_message_appears_live_in_the_open_chat(open_as):
+    ana = UserFactory.create(username="ana", display_name="Ana Alvarez")
+    ben = UserFactory.create(username="ben", display_name="Ben Brooks")
+    ana_page = open_as(ana)
+    ana_page.get_by_role("link", name="Messages").click()
+    ana_page.get_by_label("Send a message to").fill("ben")
+    ana_page.get_by_role("button", name="Open chat").click()
+    ana_page.get_by_label("Message", exact=True).fill("Are you coming tonight?")
+    ana_page.get_by_role("button", name="Send").click()
+    chat_url = ana_page.url
+
+    ben_page = open_as(ben)
+    ben_page.goto(chat_url)
+    expect(ben_page.locator("#chat-messages")).to_contain_text("Are you coming tonight?")
+    ben_page.get_by_label("Message", exact=True).fill("Yes, see you at eight")
+    ben_page.get_by_role("button", name="Send").click()
+
+    expect(ana_page.locator("#chat-messages")).to_contain_text("Yes, see you at eight")
+
+
+def test_controls_are_reachable_by_keyboard(open_as):
+    page = open_as(UserFactory.create())
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Shareloop")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Home")).to_be_focused()
+
+
+def test_like_button_toggles_in_place_and_notifies_the_creator_live(open_as):
+    creator = UserFactory.create(username="cara")
+    fan = UserFactory.create(username="lina_likes")
+    video = VideoFactory.create(creator=creator, caption="Rooftop garden")
+    inbox = open_as(creator)
+    inbox.goto("/inbox/?category=likes")
+    phone = open_as(fan)
+    phone.goto(f"/videos/{video.pk}/")
+
+    phone.get_by_role("button", name="Like · 0").click()
+
+    expect(phone.get_by_role("button", name="Liked · 1")).to_have_attribute("aria-pressed", "true")
+    expect(inbox.get_by_text("@lina_likes liked your video")).to_be_visible()

@@ -1,0 +1,381 @@
+"""Server-rendered pages through Django's test client. Delivery is applied by calling the inbox service
+directly (these tests don't run a worker; tests/test_browser.py does)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from inbox.models import Event, Notification
+from inbox.services import event_deliver
+from video_platform.models import CLIP_MAX_BYTES, Block, Follow, Share, Video
+
+from .factories import PASSWORD, UserFactory, VideoFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def browser(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def deliver_all() -> None:
+    for event_id in Event.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True):
+        event_deliver(event_id=event_id)
+
+
+def creator_pages(creator, video) -> list[str]:
+    notifications = Notification.objects.filter(recipient=creator).values_list("pk", flat=True)
+    return [
+        "/", "/?tab=following", "/inbox/", "/inbox/?category=shares", "/inbox/badge/", f"/videos/{video.pk}/",
+        f"/videos/{video.pk}/share/", f"/u/{creator.username}/", "/messages/", "/settings/",
+        *(f"/inbox/{pk}/" for pk in notifications),
+    ]  # fmt: skip
+
+
+def test_pages_send_anonymous_visitors_to_log_in():
+    response = browser().get("/inbox/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/inbox/"
+
+
+def test_login_with_password_opens_the_feed():
+    user = UserFactory.create(username="lena")
+    response = browser().post("/login/", {"username": "lena", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert response.context["user"] == user
+
+
+def test_demo_switcher_logs_in_as_any_user_in_demo_mode(settings):
+    settings.DEMO_MODE = True
+    UserFactory.create(username="dora", display_name="Dora Demo")
+    client = browser()
+    assert "Dora Demo" in client.get("/login/").content.decode()
+    response = client.post("/switch/", {"username": "dora"}, follow=True)
+    assert response.context["user"].username == "dora"
+
+
+def test_demo_switcher_is_absent_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    UserFactory.create(username="dora", display_name="Dora Demo")
+    assert "Dora Demo" not in browser().get("/login/").content.decode()
+    assert browser().post("/switch/", {"username": "dora"}).status_code == 404
+
+
+def test_signup_creates_the_account_and_logs_in():
+    form = {"username": "nina", "display_name": "Nina N", "password": "a-long-passphrase-9"}
+    response = browser().post("/signup/", form)
+    assert response.status_code == 302
+    assert User.objects.get(username="nina").profile.display_name == "Nina N"
+
+
+def test_signup_errors_show_next_to_the_field_and_save_nothing():
+    UserFactory.create(username="taken")
+    response = browser().post("/signup/", {"username": "taken", "password": "123"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["username"] == ["That username is taken."]
+    response = browser().post("/signup/", {"username": "fresh", "password": "123"})
+    assert response.status_code == 400
+    assert "password" in response.context["form"].errors
+    assert 'class="field has-error"' in response.content.decode()
+    assert not User.objects.filter(username="fresh").exists()
+
+
+def test_posting_a_video_creates_it_and_its_poster_is_deterministic():
+    user = UserFactory.create()
+    response = browser(user).post("/videos/new/", {"caption": "Morning surf"})
+    video = Video.objects.get(creator=user)
+    assert response["Location"] == f"/videos/{video.pk}/"
+    first = browser(user).get(f"/videos/{video.pk}/poster.svg")
+    assert first["Content-Type"] == "image/svg+xml"
+    assert first.content == browser(user).get(f"/videos/{video.pk}/poster.svg").content
+    assert b"Morning surf" in first.content
+
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+
+
+def test_posting_a_small_clip_serves_it_on_the_video_page():
+    user = UserFactory.create()
+    clip = SimpleUploadedFile("holiday.mov", MP4_HEAD + b"\x00" * 64, content_type="video/quicktime")
+    browser(user).post("/videos/new/", {"caption": "With a clip", "clip": clip})
+    video = Video.objects.get(creator=user)
+    page = browser(user).get(f"/videos/{video.pk}/").content.decode()
+    assert f'<video class="poster poster-large" src="/videos/{video.pk}/clip/"' in page
+    served = browser(UserFactory.create()).get(f"/videos/{video.pk}/clip/")
+    assert served["Content-Type"] == "video/mp4"
+    assert b"".join(served.streaming_content).startswith(MP4_HEAD)
+
+
+@pytest.mark.parametrize(
+    "upload, error",
+    [
+        (SimpleUploadedFile("notes.mp4", b"just some text, not a video"), "That isn't an MP4 or WebM video."),
+        (
+            SimpleUploadedFile("big.mp4", MP4_HEAD + b"\x00" * CLIP_MAX_BYTES),
+            "That file is too big: the limit is 5 MB.",
+        ),
+    ],
+)
+def test_posting_a_bad_clip_shows_the_reason_and_saves_nothing(upload, error):
+    user = UserFactory.create()
+    response = browser(user).post("/videos/new/", {"caption": "Bad clip", "clip": upload})
+    assert response.context["form"].errors["clip"] == [error]
+    assert not Video.objects.exists()
+
+
+def test_posting_with_a_refused_mention_shows_the_reason_and_saves_nothing():
+    user = UserFactory.create()
+    closed = UserFactory.create(username="closed")
+    closed.profile.tag_policy = "nobody"
+    closed.profile.save()
+    response = browser(user).post("/videos/new/", {"caption": "hi @closed"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["caption"] == ["You can't tag or mention @closed: they don't allow it."]
+    assert not Video.objects.filter(creator=user).exists()
+    assert not Event.objects.exists()
+
+
+def test_forms_refuse_posts_without_csrf_token():
+    user = UserFactory.create()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.post("/videos/new/", {"caption": "no token"}).status_code == 403
+    assert not Video.objects.exists()
+
+
+def test_share_sheet_shows_blocked_and_policy_refused_people_as_unavailable():
+    sharer = UserFactory.create()
+    friend, blocker, private = UserFactory.create_batch(3)
+    for person in (friend, blocker, private):
+        Follow.objects.create(follower=sharer, followee=person)
+    Block.objects.create(blocker=blocker, blocked=sharer)
+    private.profile.dm_policy = "nobody"
+    private.profile.save()
+    video = VideoFactory.create()
+
+    page = browser(sharer).get(f"/videos/{video.pk}/share/")
+
+    assert dict(page.context["tag_people"]) == {
+        friend: None,
+        blocker: f"You can't tag or mention @{blocker.username}: they have blocked you.",
+        private: None,
+    }
+    assert dict(page.context["dm_people"])[private] == (
+        f"You can't send direct messages to @{private.username}: they don't allow it."
+    )
+    html = page.content.decode()
+    assert f'id="tagged-{blocker.username}" disabled' in html
+    assert f'id="recipients-{private.username}" disabled' in html
+    assert f'id="tagged-{friend.username}" disabled' not in html
+
+
+def test_sharing_to_a_refused_person_shows_the_reason_and_saves_nothing():
+    sharer = UserFactory.create()
+    blocker = UserFactory.create()
+    Follow.objects.create(follower=sharer, followee=blocker)
+    Block.objects.create(blocker=blocker, blocked=sharer)
+    video = VideoFactory.create()
+
+    page = browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "tag", "tagged": [blocker.username]})
+
+    assert page.status_code == 400
+    assert page.context["form"].errors["tagged"] == [
+        f"You can't tag or mention @{blocker.username}: they have blocked you."
+    ]
+    assert not Share.objects.exists()
+    video.refresh_from_db()
+    assert video.share_count == 0
+
+
+def test_share_sheet_needs_someone_picked_for_tag_and_dm():
+    sharer = UserFactory.create()
+    video = VideoFactory.create()
+    page = browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "dm"})
+    assert page.context["form"].errors["recipients"] == ["Pick at least one friend to send it to."]
+    assert not Share.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "share",
+    [
+        {"channel": "link"},
+        {"channel": "tag", "tagged": ["friend_of_sam"]},
+        {"channel": "dm", "recipients": ["friend_of_sam"], "message": "look"},
+    ],
+    ids=["link", "tag-someone-else", "dm-someone-else"],
+)
+def test_creator_pages_never_contain_a_sharer_who_did_not_tag_or_message_them(share):
+    creator = UserFactory.create(username="cara_creates")
+    sharer = UserFactory.create(username="sam_the_sharer", display_name="Samantha Sharewell")
+    Follow.objects.create(follower=sharer, followee=UserFactory.create(username="friend_of_sam"))
+    video = VideoFactory.create(creator=creator)
+    assert browser(sharer).post(f"/videos/{video.pk}/share/", share).status_code == 302
+    deliver_all()
+    assert Notification.objects.get(recipient=creator).type == "share"
+
+    for url in creator_pages(creator, video):
+        response = browser(creator).get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode() + str(response.headers)
+        assert "sam_the_sharer" not in page, url
+        assert "Samantha" not in page, url
+    inbox = browser(creator).get("/inbox/").content.decode()
+    assert "Your video was shared once" in inbox
+
+
+def test_tag_and_dm_shares_name_the_sharer_to_the_people_they_reach():
+    sharer = UserFactory.create(username="sam_the_sharer")
+    tagged, recipient = UserFactory.create_batch(2)
+    for person in (tagged, recipient):
+        Follow.objects.create(follower=sharer, followee=person)
+    video = VideoFactory.create()
+    client = browser(sharer)
+    client.post(f"/videos/{video.pk}/share/", {"channel": "tag", "tagged": [tagged.username]})
+    client.post(f"/videos/{video.pk}/share/", {"channel": "dm", "recipients": [recipient.username], "message": "look!"})
+    deliver_all()
+
+    assert "@sam_the_sharer tagged you in a video" in browser(tagged).get("/inbox/").content.decode()
+    assert "@sam_the_sharer sent you a message: look!" in browser(recipient).get("/inbox/").content.decode()
+    chat = Notification.objects.get(recipient=recipient).conversation
+    page = browser(recipient).get(f"/messages/{chat.pk}/").content.decode()
+    assert video.caption in page and "look!" in page
+
+
+def test_inbox_tabs_filter_by_category():
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    browser(UserFactory.create(username="fiona")).post(f"/u/{creator.username}/follow/")
+    deliver_all()
+
+    shares = browser(creator).get("/inbox/?category=shares").context["items"]
+    followers = browser(creator).get("/inbox/?category=followers").context["items"]
+    assert [n["type"] for n in shares] == ["share"]
+    assert [n["text"] for n in followers] == ["@fiona started following you"]
+    assert "Nothing here yet" in browser(creator).get("/inbox/?category=likes").content.decode()
+
+
+def test_grouped_shares_read_as_one_item_with_the_count():
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    for sharer in UserFactory.create_batch(3):
+        browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    deliver_all()
+    items = browser(creator).get("/inbox/").context["items"]
+    assert [(n["text"], n["count"]) for n in items] == [("Your video was shared 3 times", 3)]
+
+
+def test_mark_one_then_all_read():
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    for fan in UserFactory.create_batch(2):
+        browser(fan).post(f"/u/{creator.username}/follow/")
+    browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    deliver_all()
+    client = browser(creator)
+    first = Notification.objects.filter(recipient=creator, type="follow").first()
+
+    assert client.post(f"/inbox/{first.pk}/read/")["Location"] == "/inbox/"
+    assert Notification.objects.filter(recipient=creator, unread=True).count() == 2
+    assert client.post("/inbox/read-all/", {"category": "shares"})["Location"] == "/inbox/?category=shares"
+    still_unread = Notification.objects.filter(recipient=creator, unread=True)
+    assert list(still_unread.values_list("type", flat=True)) == ["follow"]
+    client.post("/inbox/read-all/")
+    assert not Notification.objects.filter(recipient=creator, unread=True).exists()
+    assert "data-testid=\"unread-badge\"" not in client.get("/inbox/").content.decode()
+
+
+def test_notification_detail_reads_it_and_shows_the_video_counts():
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator, caption="Tide pools")
+    browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    deliver_all()
+    notification = Notification.objects.get(recipient=creator)
+
+    page = browser(creator).get(f"/inbox/{notification.pk}/")
+
+    assert page.context["video"] == video
+    assert "Shares are private" in page.content.decode()
+    notification.refresh_from_db()
+    assert notification.unread is False
+
+
+def test_other_users_notifications_are_not_found():
+    notification_owner = UserFactory.create()
+    video = VideoFactory.create(creator=notification_owner)
+    browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
+    deliver_all()
+    notification = Notification.objects.get()
+    assert browser(UserFactory.create()).get(f"/inbox/{notification.pk}/").status_code == 404
+
+
+def test_direct_messages_open_a_chat_and_send():
+    ana, ben = UserFactory.create_batch(2)
+    client = browser(ana)
+    response = client.post("/messages/", {"username": f"@{ben.username}"})
+    chat_url = response["Location"]
+    client.post(chat_url, {"text": "hello there"})
+    assert "hello there" in browser(ben).get(chat_url).content.decode()
+
+
+def test_direct_message_to_a_refusing_user_shows_the_reason():
+    ana, ben = UserFactory.create_batch(2)
+    ben.profile.dm_policy = "followers"
+    ben.profile.save()
+    response = browser(ana).post("/messages/", {"username": ben.username})
+    assert response.status_code == 400
+    assert response.context["form"].errors["username"] == [
+        f"You can't send direct messages to @{ben.username}: they only allow it from their followers."
+    ]
+
+
+def test_settings_save_policies_and_muted_types():
+    user = UserFactory.create()
+    response = browser(user).post(
+        "/settings/",
+        {"display_name": "New Name", "bio": "", "is_pro": "on", "dm_policy": "followers", "tag_policy": "nobody",
+         "muted_types": ["like", "post"]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    user.profile.refresh_from_db()
+    profile = user.profile
+    assert (profile.display_name, profile.is_pro, profile.dm_policy, profile.tag_policy, profile.muted_types) == (
+        "New Name", True, "followers", "nobody", ["like", "post"],
+    )  # fmt: skip
+
+
+def test_settings_errors_show_next_to_the_field_and_save_nothing():
+    user = UserFactory.create()
+    form = {"display_name": "X", "dm_policy": "strangers", "tag_policy": "everyone"}
+    response = browser(user).post("/settings/", form)
+    assert response.status_code == 400
+    assert "dm_policy" in response.context["form"].errors
+    user.profile.refresh_from_db()
+    assert user.profile.display_name != "X"
+
+
+def test_follow_block_and_like_from_pages():
+    viewer, person = UserFactory.create_batch(2)
+    video = VideoFactory.create(creator=person)
+    client = browser(viewer)
+    client.post(f"/u/{person.username}/follow/")
+    client.post(f"/u/{person.username}/block/")
+    liked = client.post(f"/videos/{video.pk}/like/", HTTP_HX_REQUEST="true")
+    assert Follow.objects.filter(follower=viewer, followee=person).exists()
+    assert Block.objects.filter(blocker=viewer, blocked=person).exists()
+    assert 'aria-pressed="true"' in liked.content.decode()
+    video.refresh_from_db()
+    assert video.like_count == 1
+
+
+def test_pages_load_htmx_and_the_stream_locally():
+    page = browser(UserFactory.create()).get("/").content.decode()
+    assert "/static/django_htmx/htmx-2.min.js" in page
+    assert "/static/django_htmx/ext/hx-sse-2.min.js" in page
+    assert 'sse-connect="/api/inbox/stream/"' in page
+    assert "https://" not in page

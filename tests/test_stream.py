@@ -1,0 +1,186 @@
+"""The live inbox stream (/api/inbox/stream/) against uvicorn and a real worker, read as an API client would."""
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from .conftest import api_client, wait_for_event
+from .factories import UserFactory, VideoFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class EventStream:
+    """A minimal Server-Sent Events reader over http.client: yields comments and messages in order."""
+
+    def __init__(self, base_url: str, user, last_event_id: int | None = None):
+        token, _ = Token.objects.get_or_create(user=user)
+        url = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        headers = {"Authorization": f"Token {token.key}", "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self.connection.request("GET", "/api/inbox/stream/", headers=headers)
+        self.response = self.connection.getresponse()
+
+    def next_block(self) -> dict:
+        """The next message ({id, event, data}) or comment ({comment}); blocks until one arrives."""
+        block: dict = {}
+        while True:
+            line = self.response.readline().decode()
+            if line in ("\n", ""):
+                if block:
+                    return block
+                if line == "":
+                    raise AssertionError("the stream closed")
+                continue
+            field, _, value = line.rstrip("\n").partition(":")
+            value = value.removeprefix(" ")
+            if field == "":
+                block["comment"] = value
+            elif field == "data":
+                block["raw"] = value
+                block["data"] = json.loads(value)
+            else:
+                block[field] = value
+
+    def next_message(self, event: str) -> dict:
+        while True:
+            block = self.next_block()
+            if block.get("event") == event:
+                return block
+
+    def close(self):
+        self.connection.close()
+
+
+@pytest.fixture
+def stream(asgi_server):
+    opened = []
+
+    def open_stream(user, last_event_id=None) -> EventStream:
+        opened.append(EventStream(asgi_server, user, last_event_id))
+        return opened[-1]
+
+    yield open_stream
+    for each in opened:
+        each.close()
+
+
+def _share(sharer, video, **data) -> dict:
+    response = api_client(sharer).post(f"/api/videos/{video.pk}/shares/", data, format="json")
+    assert response.status_code == 201, response.content
+    return wait_for_event(api_client(sharer), response.json()["event_id"])
+
+
+def test_stream_needs_credentials(client):
+    response = client.get("/api/inbox/stream/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_stream_opens_with_ok_comment_and_current_unread_count(stream, celery_worker):
+    creator = UserFactory.create()
+    events = stream(creator)
+    assert events.response.status == 200
+    assert events.response.getheader("Content-Type").startswith("text/event-stream")
+    assert events.next_block() == {"comment": "ok"}
+    opening = events.next_block()
+    assert opening["event"] == "unread_count"
+    assert opening["data"] == {"total": 0, "by_category": {c: 0 for c in opening["data"]["by_category"]}}
+
+
+def test_idle_stream_sends_keep_alive_comments(stream):
+    events = stream(UserFactory.create())
+    assert events.next_block() == {"comment": "ok"}
+    assert events.next_block()["event"] == "unread_count"
+    assert events.next_block() == {"comment": "ok"}
+
+
+def test_link_share_streams_to_creator_without_naming_sharer(stream, celery_worker):
+    creator = UserFactory.create(username="cara_streams")
+    sharer = UserFactory.create(username="sid_secret", display_name="Sidney Secretsharer")
+    video = VideoFactory.create(creator=creator)
+    events = stream(creator)
+    opening = events.next_message("unread_count")
+
+    _share(sharer, video, channel="link")
+
+    notification = events.next_message("notification")
+    assert notification["data"]["type"] == "share"
+    assert notification["data"]["actor"] is None
+    assert notification["data"]["text"] == "Your video was shared once"
+    assert "sid_secret" not in notification["raw"] and "Sidney" not in notification["raw"]
+    count = events.next_message("unread_count")
+    assert count["data"]["total"] == 1 and count["data"]["by_category"]["shares"] == 1
+    assert int(opening["id"]) < int(notification["id"]) < int(count["id"])
+
+
+def test_tag_share_streams_named_actor_to_tagged_user(stream, celery_worker):
+    sharer = UserFactory.create(username="tess_tagger")
+    tagged = UserFactory.create()
+    video = VideoFactory.create()
+    events = stream(tagged)
+    events.next_message("unread_count")
+
+    _share(sharer, video, channel="tag", tagged=[tagged.username])
+
+    notification = events.next_message("notification")
+    assert notification["data"]["type"] == "tag"
+    assert notification["data"]["actor"]["username"] == "tess_tagger"
+
+
+def test_group_bump_streams_the_new_count(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    events = stream(creator)
+    events.next_message("unread_count")
+
+    _share(UserFactory.create(), video, channel="link")
+    assert events.next_message("notification")["data"]["count"] == 1
+    _share(UserFactory.create(), video, channel="link")
+    bumped = events.next_message("notification")
+    assert bumped["data"]["count"] == 2
+    assert bumped["data"]["text"] == "Your video was shared 2 times"
+
+
+def test_reconnect_with_last_event_id_replays_what_was_missed(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    first = stream(creator)
+    seen = first.next_message("unread_count")
+    first.close()
+
+    _share(UserFactory.create(), video, channel="link")
+    _share(UserFactory.create(), video, channel="link")
+    follower = UserFactory.create(username="fran_follows")
+    response = api_client(follower).post(f"/api/users/{creator.username}/follow/")
+    wait_for_event(api_client(follower), response.json()["event_id"])
+
+    replay = stream(creator, last_event_id=int(seen["id"]))
+    assert replay.next_block() == {"comment": "ok"}
+    messages = [replay.next_block() for _ in range(3)]
+    assert [m["event"] for m in messages] == ["notification", "notification", "unread_count"]
+    share, follow, count = messages
+    # The share group, bumped twice while away, arrives once as it is now.
+    assert (share["data"]["type"], share["data"]["count"], share["data"]["actor"]) == ("share", 2, None)
+    assert follow["data"]["actor"]["username"] == "fran_follows"
+    assert count["data"]["total"] == 2
+    ids = [int(m["id"]) for m in messages]
+    assert ids == sorted(ids) and ids[0] > int(seen["id"])
+
+
+def test_marking_read_streams_the_lower_unread_count(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    events = stream(creator)
+    events.next_message("unread_count")
+    _share(UserFactory.create(), video, channel="link")
+    assert events.next_message("unread_count")["data"]["total"] == 1
+
+    api_client(creator).post("/api/inbox/read-all/")
+
+    assert events.next_message("unread_count")["data"]["total"] == 0

@@ -1,0 +1,138 @@
+"""Page forms: they validate input; the services do the work (and refuse what the rules forbid)."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from inbox.policy import NotificationType
+
+from .models import CAPTION_MAX_LENGTH, CLIP_MAX_BYTES, COMMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH, ContactPolicy, Profile
+
+User = get_user_model()
+
+
+class SignUpForm(forms.Form):
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    display_name = forms.CharField(max_length=50, required=False)
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+
+def _clip_format(head: bytes) -> str | None:
+    """The container a file really is, from its first bytes (the browser's content type is only a claim)."""
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    return None
+
+
+class VideoForm(forms.Form):
+    caption = forms.CharField(
+        max_length=CAPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Describe your video. @mention friends."}),
+    )
+    clip = forms.FileField(
+        label="Video file (optional)",
+        required=False,
+        help_text=f"MP4 or WebM, up to {CLIP_MAX_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4,video/webm"}),
+    )
+
+    def clean_clip(self):
+        clip = self.cleaned_data.get("clip")
+        if not clip:
+            return None
+        if clip.size > CLIP_MAX_BYTES:
+            raise forms.ValidationError(f"That file is too big: the limit is {CLIP_MAX_BYTES // (1024 * 1024)} MB.")
+        head = clip.read(16)
+        clip.seek(0)
+        kind = _clip_format(head)
+        if kind is None:
+            raise forms.ValidationError("That isn't an MP4 or WebM video.")
+        clip.name = f"clip.{kind}"
+        return clip
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label="Add a comment",
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": "Add a comment…", "autocomplete": "off"}),
+    )
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(
+        label="Message",
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": "Message…", "autocomplete": "off"}),
+    )
+
+
+class NewConversationForm(forms.Form):
+    username = forms.CharField(label="Send a message to", max_length=150)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].lstrip("@")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no user @{username}.")
+        return user
+
+
+class _UsernameChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user):
+        return user.profile.display_name or user.username
+
+
+class ShareForm(forms.Form):
+    """One form for the three channels; the submit button names the channel."""
+
+    channel = forms.ChoiceField(choices=[("link", "Copy link"), ("tag", "Tag people"), ("dm", "Send to friends")])
+    tagged = _UsernameChoice(
+        queryset=User.objects.none(), to_field_name="username", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    recipients = _UsernameChoice(
+        queryset=User.objects.none(), to_field_name="username", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    message = forms.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Add a message (optional)", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tagged"].queryset = contacts
+        self.fields["recipients"].queryset = contacts
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel") == "tag" and not data.get("tagged"):
+            self.add_error("tagged", "Pick at least one person to tag.")
+        if data.get("channel") == "dm" and not data.get("recipients"):
+            self.add_error("recipients", "Pick at least one friend to send it to.")
+        return data
+
+
+class SettingsForm(forms.ModelForm):
+    muted_types = forms.MultipleChoiceField(
+        label="Muted notifications",
+        choices=[(t.value, t.value.title()) for t in NotificationType],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Muted types are not delivered to your inbox.",
+    )
+    dm_policy = forms.ChoiceField(label="Who can send you direct messages", choices=ContactPolicy.choices)
+    tag_policy = forms.ChoiceField(label="Who can tag or mention you", choices=ContactPolicy.choices)
+
+    class Meta:
+        model = Profile
+        fields = ("display_name", "bio", "is_pro", "dm_policy", "tag_policy", "muted_types")
+        labels = {"is_pro": "Pro account (analytics)"}
