@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from . import policy, selectors, services
-from .models import Event, EventChunk, EventStatus, Notification
+from .models import Event, EventChunk, EventStatus, InboxStream, Notification, StreamEntry
 
 User = get_user_model()
 
@@ -373,3 +373,26 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="what the recipient sees")
     def text_without_message_text(self, notification):
         return notification_text(notification, with_message_text=False)
+
+
+@admin.register(InboxStream)
+class InboxStreamAdmin(admin.ModelAdmin):
+    """Each user's live-stream sequence: the id the next SSE message gets."""
+
+    list_display = ("user", "last_seq")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    readonly_fields = ("user", "last_seq")
+
+
+@admin.register(StreamEntry)
+class StreamEntryAdmin(admin.ModelAdmin):
+    """The per-user stream log that `Last-Event-ID` replays from; written by delivery, never by hand."""
+
+    list_display = ("recipient", "seq", "kind", "notification", "created_at")
+    list_filter = ("kind", "created_at")
+    search_fields = ("recipient__username",)
+    list_select_related = ("recipient", "notification")
+    raw_id_fields = ("recipient", "notification")
+    readonly_fields = ("recipient", "seq", "kind", "notification", "created_at")
+    date_hierarchy = "created_at"

@@ -304,18 +304,22 @@ def events_redispatch_pending(*, older_than_seconds: int | None = None, limit: i
     return events_redispatch(event_ids=stale.values_list("pk", flat=True)[:limit])
 
 
-@transaction.atomic
 def notification_mark_read(*, notification: Notification) -> Notification:
     """Reading a group closes it: the next share or like opens a new one."""
-    if Notification.objects.filter(pk=notification.pk, unread=True).update(unread=False, group_key=None):
-        stream_log_unread_count(user_ids=[notification.recipient_id])
+    notifications_mark_read(notification_ids=[notification.pk])
     notification.refresh_from_db()
     return notification
 
 
+@transaction.atomic
 def notifications_mark_read(*, notification_ids: Iterable[int]) -> int:
-    """Mark these notifications read, closing their groups; returns how many were unread."""
-    return Notification.objects.filter(pk__in=list(notification_ids), unread=True).update(unread=False, group_key=None)
+    """Mark these notifications read, closing their groups; open streams get the new unread counts."""
+    unread = Notification.objects.filter(pk__in=list(notification_ids), unread=True)
+    recipient_ids = set(unread.values_list("recipient_id", flat=True))
+    marked = unread.update(unread=False, group_key=None)
+    if marked:
+        stream_log_unread_count(user_ids=recipient_ids)
+    return marked
 
 
 def notifications_mark_all_read(*, user, category: str | None = None) -> int:
