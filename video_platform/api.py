@@ -4,7 +4,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -187,6 +193,22 @@ class FollowResultSerializer(EventIdMixin, serializers.Serializer):
     following = serializers.BooleanField(default=True)
 
 
+class BlockResultSerializer(serializers.Serializer):
+    blocked = serializers.BooleanField()
+
+
+class CountedSerializer(serializers.Serializer):
+    counted = serializers.BooleanField(help_text="False for a user's view of their own profile.")
+
+
+@extend_schema_serializer(component_name="ErrorDetail")
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+REFUSED = OpenApiResponse(ErrorSerializer, description="A block or the target's DM/tag policy refuses it.")
+
+
 def _user(username: str):
     return get_object_or_404(User.objects.select_related("profile"), username=username)
 
@@ -215,7 +237,7 @@ class ProfileView(generics.RetrieveAPIView):
 
 
 class ProfileViewCountView(APIView):
-    @extend_schema(request=None, responses={201: None, 200: None})
+    @extend_schema(request=None, responses={201: CountedSerializer, 200: CountedSerializer})
     def post(self, request, username):
         view = services.profile_view_record(profile_user=_user(username), viewer=request.user)
         return Response({"counted": view is not None}, status=201 if view else 200)
@@ -234,7 +256,7 @@ class FollowView(APIView):
 
 
 class BlockView(APIView):
-    @extend_schema(request=None, responses={201: None})
+    @extend_schema(request=None, responses={201: BlockResultSerializer})
     def post(self, request, username):
         services.block_create(blocker=request.user, blocked=_user(username))
         return Response({"blocked": True}, status=status.HTTP_201_CREATED)
@@ -258,6 +280,15 @@ class MeView(APIView):
         return Response(MeSerializer(profile).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("creator", str, description="Only this user's videos (a username)."),
+            OpenApiParameter("feed", str, enum=["following"], description="`following`: only followed creators."),
+        ]
+    ),
+    post=extend_schema(responses={201: VideoSerializer, 403: REFUSED}),
+)
 class VideoListView(generics.ListCreateAPIView):
     serializer_class = VideoSerializer
     pagination_class = NewestFirst
@@ -307,6 +338,7 @@ class LikeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(post=extend_schema(responses={201: CommentSerializer, 403: REFUSED}))
 class CommentListView(generics.ListCreateAPIView):
     serializer_class = CommentSerializer
     pagination_class = OldestFirst
@@ -320,6 +352,7 @@ class CommentListView(generics.ListCreateAPIView):
         )
 
 
+@extend_schema_view(post=extend_schema(responses={201: ShareSerializer, 403: REFUSED}))
 class ShareCreateView(generics.CreateAPIView):
     serializer_class = ShareSerializer
 
@@ -329,6 +362,7 @@ class ShareCreateView(generics.CreateAPIView):
         )
 
 
+@extend_schema_view(post=extend_schema(responses={201: ConversationSerializer, 200: ConversationSerializer, 403: REFUSED}))
 class ConversationListView(generics.ListCreateAPIView):
     serializer_class = ConversationSerializer
     pagination_class = RecentlyUpdatedFirst
@@ -345,6 +379,7 @@ class ConversationListView(generics.ListCreateAPIView):
         return Response(ConversationSerializer(conversation).data, status=201 if created else 200)
 
 
+@extend_schema_view(post=extend_schema(responses={201: MessageSerializer, 403: REFUSED}))
 class MessageListView(generics.ListCreateAPIView):
     serializer_class = MessageSerializer
     pagination_class = NewestFirst

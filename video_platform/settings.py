@@ -133,6 +133,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "A simulated short-video platform whose inbox never names a sharer.",
     "VERSION": "1.0.0",
 }
+SPECTACULAR_SETTINGS |= {
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPolicyEnum": "video_platform.models.ContactPolicy",
+        "NotificationTypeEnum": "video_platform.openapi.NOTIFICATION_TYPE_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "video_platform.openapi.document_guide_errors_and_stream",
+    ],
+}
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
