@@ -131,9 +131,9 @@ class CommentSerializer(EventIdMixin, serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
-def _usernames(**kwargs):
+def _usernames(required: bool = False, **kwargs):
     return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False, **kwargs
+        slug_field="username", queryset=User.objects.all(), many=True, required=required, **kwargs
     )
 
 
@@ -162,7 +162,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
 
 class ConversationSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    participants = _usernames(write_only=True)
+    participants = _usernames(required=True, write_only=True)
     members = UserBriefSerializer(source="participants.all", many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

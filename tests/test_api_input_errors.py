@@ -1,0 +1,12 @@
+import pytest
+
+from .conftest import api_client
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_opening_a_conversation_without_participants_is_a_field_error():
+    response = api_client(UserFactory.create()).post("/api/conversations/", {}, format="json")
+    assert response.status_code == 400
+    assert "participants" in response.json()
