@@ -2,7 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,7 +61,10 @@ class InboxFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(
         choices=[(c, c) for c in policy.INBOX_FILTERS], method="filter_category"
     )
-    unread = django_filters.BooleanFilter()
+    # Strict: anything but these is a 400 (a plain BooleanFilter ignores `unread=maybe`).
+    unread = django_filters.TypedChoiceFilter(
+        choices=[(v, v) for v in ("true", "false", "1", "0")], coerce=lambda value: value in ("true", "1")
+    )
 
     class Meta:
         model = Notification
@@ -75,6 +78,14 @@ class CategoryQuery(serializers.Serializer):
     category = serializers.ChoiceField(choices=policy.INBOX_FILTERS, required=False)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("unread", str, enum=["true", "false", "1", "0"], description="Only unread (or read) ones."),
+            OpenApiParameter("category", str, enum=list(policy.INBOX_FILTERS), description="The inbox tab."),
+        ]
+    )
+)
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
     pagination_class = RecentlyUpdatedFirst
@@ -105,7 +116,8 @@ class NotificationReadView(APIView):
 class ReadAllView(APIView):
     @extend_schema(request=None, parameters=[CategoryQuery], responses=UnreadCountSerializer)
     def post(self, request):
-        query = CategoryQuery(data=request.query_params)
+        # A plain dict, so ``?category=`` is an invalid choice rather than "no category".
+        query = CategoryQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         services.notifications_mark_all_read(user=request.user, category=query.validated_data.get("category"))
         return Response(selectors.inbox_unread_counts(user=request.user))
