@@ -21,7 +21,10 @@ def test_schema_documents_refusals_and_error_shapes():
     schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     share = schema["paths"]["/api/videos/{id}/shares/"]["post"]["responses"]
     assert share["403"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorDetail"
-    assert share["400"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/FieldErrors"
+    assert share["400"]["content"]["application/json"]["schema"]["oneOf"] == [
+        {"$ref": "#/components/schemas/FieldErrors"},
+        {"$ref": "#/components/schemas/ErrorDetail"},
+    ]
     assert share["401"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorDetail"
     signup = schema["paths"]["/api/users/"]["post"]["responses"]
     assert "401" not in signup

@@ -42,7 +42,9 @@ ERROR_COMPONENTS = {
     },
     "FieldErrors": {
         "type": "object",
-        "description": "Each invalid field (or `non_field_errors`) mapped to its messages.",
+        "description": "Each invalid field (or `non_field_errors`) mapped to its messages. A body that is not "
+        "JSON gets an `ErrorDetail` instead.",
+        "minProperties": 1,
         "additionalProperties": {
             "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
         },
@@ -130,11 +132,17 @@ def document_guide_errors_and_stream(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            takes_input = "requestBody" in operation or any(
-                p.get("in") == "query" and p["name"] not in ("cursor", "limit") for p in operation.get("parameters", ())
-            )
-            if takes_input:
-                responses.setdefault("400", _error("Invalid input: field errors.", "FieldErrors"))
+            takes_input = "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", ()))
+            if takes_input or "400" in responses:
+                responses["400"] = {
+                    "description": responses.get("400", {}).get("description") or "Invalid input: field errors.",
+                    "content": {"application/json": {"schema": {"oneOf": [
+                        {"$ref": "#/components/schemas/FieldErrors"},
+                        {"$ref": "#/components/schemas/ErrorDetail"},
+                    ]}}},
+                }  # fmt: skip
+            if any(p.get("name") == "cursor" for p in operation.get("parameters", ())):
+                responses.setdefault("404", _error("Invalid cursor (or an unknown `creator`).", "ErrorDetail"))
             if {} not in operation.get("security", [{}]):
                 responses.setdefault("401", _error("No or invalid credentials.", "ErrorDetail"))
             if "{" in path:

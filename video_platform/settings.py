@@ -135,6 +135,8 @@ SPECTACULAR_SETTINGS = {
 }
 SPECTACULAR_SETTINGS |= {
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request components, so required text fields say minLength: 1 (and readOnly ones vanish).
+    "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ContactPolicyEnum": "video_platform.models.ContactPolicy",
         "NotificationTypeEnum": "video_platform.openapi.NOTIFICATION_TYPE_CHOICES",
