@@ -24,7 +24,7 @@ def test_a_nul_character_in_a_username_finds_nobody_instead_of_failing():
     client = api_client(UserFactory.create())
     assert client.get("/api/users/a%00b/").status_code == 404
     assert client.post("/api/users/a%00b/follow/").status_code == 404
-    assert client.get("/api/videos/?creator=a%00b").status_code == 404
+    assert client.get("/api/videos/?creator=a%00b").status_code == 400
     response = client.post("/api/conversations/", {"participants": ["a\x00b"]}, format="json")
     assert response.status_code == 400
     assert "participants" in response.json()
@@ -55,3 +55,10 @@ def test_an_unknown_video_is_a_404_even_with_an_invalid_body():
     assert client.post("/api/videos/999999/shares/", {"channel": "nope"}, format="json").status_code == 404
     assert client.post("/api/videos/999999/comments/", {}, format="json").status_code == 404
     assert client.post("/api/conversations/999999/messages/", {}, format="json").status_code == 404
+
+
+def test_signing_up_with_a_long_username_and_no_display_name_works():
+    username = "u" * 150
+    response = api_client().post("/api/users/", {"username": username, "password": "a-fine-password"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["display_name"] == username[:50]

@@ -73,7 +73,8 @@ def user_create(*, username: str, password: str, display_name: str = "", email: 
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    Profile.objects.update_or_create(user=user, defaults={"display_name": display_name or username})
+    display_name = display_name or username[: Profile._meta.get_field("display_name").max_length]
+    Profile.objects.update_or_create(user=user, defaults={"display_name": display_name})
     return user
 
 
