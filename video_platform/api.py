@@ -9,7 +9,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views import defaults
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -97,8 +96,12 @@ class StrictCharField(serializers.CharField):
     """Text input that must be a JSON string (DRF would turn ``0`` into ``"0"``) with something in it."""
 
     def __init__(self, **kwargs):
-        if not kwargs.get("allow_blank") and not kwargs.get("read_only"):
-            kwargs.setdefault("validators", []).append(RegexValidator(r"\S", "This field may not be blank."))
+        # The rules as a pattern, so the OpenAPI schema states them: no NUL, not only ASCII whitespace.
+        # Spelled out rather than \s or strip(), whose idea of whitespace differs between Python and JS.
+        if not kwargs.get("validators") and not kwargs.get("read_only"):
+            pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*[^ \t\n\r\f\v\x00][^\x00]*$"
+            kwargs["validators"] = [RegexValidator(pattern, "This field may not be blank or hold NUL characters.")]
+            kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -152,7 +155,7 @@ class SignUpSerializer(serializers.Serializer):
         write_only=True,
         min_length=8,
         max_length=128,
-        validators=[RegexValidator(r"\D", "This password is entirely numeric.")],
+        validators=[RegexValidator(r"^[^\x00]*[^\d\x00][^\x00]*$", "This password is entirely numeric.")],
         style={"input_type": "password"},
     )
     display_name = StrictCharField(max_length=50, required=False, allow_blank=True)
@@ -368,13 +371,15 @@ class MeView(APIView):
         return Response(MeSerializer(profile).data)
 
 
+class VideoListQuery(serializers.Serializer):
+    creator = StrictCharField(
+        required=False, validators=[UnicodeUsernameValidator()], help_text="Only this user's videos (unknown: 404)."
+    )
+    feed = serializers.ChoiceField(choices=["following"], required=False, help_text="Only followed creators.")
+
+
 @extend_schema_view(
-    get=extend_schema(
-        parameters=[
-            OpenApiParameter("creator", str, description="Only this user's videos (a username)."),
-            OpenApiParameter("feed", str, enum=["following"], description="`following`: only followed creators."),
-        ]
-    ),
+    get=extend_schema(parameters=[VideoListQuery]),
     post=extend_schema(responses={201: VideoSerializer, 403: REFUSED}),
 )
 class VideoListView(generics.ListCreateAPIView):
@@ -382,11 +387,13 @@ class VideoListView(generics.ListCreateAPIView):
     pagination_class = NewestFirst
 
     def get_queryset(self):
-        creator = self.request.query_params.get("creator")
+        query = VideoListQuery(data=self.request.query_params.dict())  # a plain dict: ``?feed=`` is invalid
+        query.is_valid(raise_exception=True)
+        creator = query.validated_data.get("creator")
         return selectors.video_list(
             viewer=self.request.user,
             creator=_user(creator) if creator else None,
-            following_only=self.request.query_params.get("feed") == "following",
+            following_only="feed" in query.validated_data,
         )
 
     def perform_create(self, serializer):

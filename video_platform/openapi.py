@@ -118,6 +118,25 @@ def _error(description: str, component: str) -> dict:
     }
 
 
+def _require_body_with_required_fields(operation: dict, schemas: dict) -> None:
+    """A POST whose body has required fields (or is one of several shapes) can't be sent without one."""
+    body = operation.get("requestBody")
+    if not body:
+        return
+    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    component = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+    if component.get("required") or component.get("oneOf"):
+        body["required"] = True
+
+
+def _blank_or_pattern_as_any_of(schemas: dict) -> None:
+    """drf-spectacular writes an optional patterned text as oneOf[pattern, maxLength 0]; "" matches both."""
+    for component in schemas.values():
+        for prop in component.get("properties", {}).values():
+            if any(branch.get("maxLength") == 0 for branch in prop.get("oneOf", ())):
+                prop["anyOf"] = prop.pop("oneOf")
+
+
 def document_guide_errors_and_stream(result, generator, request, public):
     """Add the guide, the stream, and the error answers every operation can give (400, 401, 404).
 
@@ -127,10 +146,12 @@ def document_guide_errors_and_stream(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     for name, component in ERROR_COMPONENTS.items():
         schemas.setdefault(name, component)
+    _blank_or_pattern_as_any_of(schemas)
     for path, operations in STREAM_PATH.items():
         result["paths"].setdefault(path, operations)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
+            _require_body_with_required_fields(operation, schemas)
             responses = operation.setdefault("responses", {})
             takes_input = "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", ()))
             if takes_input or "400" in responses:
