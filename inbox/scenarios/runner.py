@@ -301,12 +301,16 @@ class ScenarioRun:
         self._check_shares_are_anonymous(inboxes)
 
     def _check_shares_are_anonymous(self, inboxes: dict[str, list[dict]]) -> None:
-        """Always checked, whatever the file expects: no share notification anywhere names a user."""
+        """Always checked, whatever the file expects: no share notification names anyone.
+
+        Every field but the video (whose caption is the creator's own text) is searched for usernames.
+        """
         leaks = [
             f"{name}: {self._names_out(str(n))}"
             for name, notifications in inboxes.items()
             for n in notifications
-            if n["type"] == "share" and (n["actor"] is not None or any(r in str(n) for r in self.real.values()))
+            if n["type"] == "share"
+            and (n["actor"] is not None or any(real in str(n | {"video": None}) for real in self.real.values()))
         ]  # fmt: skip
         shares = sum(n["type"] == "share" for notifications in inboxes.values() for n in notifications)
         self._check(not leaks, f"no share notification names anyone ({shares} checked)", leaks)
