@@ -157,6 +157,8 @@ else:
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        # Broadcasts (worker pings, remote control) go here too, not to ./control in the work tree.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
         # The worker polls the folder; the default 1 s would add up to a second to every delivery.
         "polling_interval": 0.1,
