@@ -108,6 +108,7 @@ class ScenarioRun:
         self.clients: dict[str, APIClient] = {}
         self.video_ids: dict[str, int] = {}
         self.checks: list[Check] = []
+        self.stalled = False  # an event was never delivered: later scenarios would only wait too
 
     def run(self) -> list[Check]:
         # Refusals are expected here: keep Django's "Forbidden: /api/…" warnings out of the report.
@@ -124,6 +125,7 @@ class ScenarioRun:
             try:
                 self._step(number, step)
             except DeliveryTimeout as exc:
+                self.stalled = True
                 self._check(False, f"step {number} (line {step.line}) `{step.source}`: delivery", [str(exc)])
                 return self.checks
         self._expectations()

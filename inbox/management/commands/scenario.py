@@ -52,6 +52,8 @@ class Command(BaseCommand):
                 checks = run.run()
                 passed += sum(c.passed for c in checks)
                 failed += sum(not c.passed for c in checks)
+                if run.stalled:
+                    raise CommandError("Stopped: delivery stalled, so the remaining scenarios were not run.")
         summary = f"\n{len(scenarios)} scenario(s): {passed} passed, {failed} failed"
         if failed:
             raise CommandError(summary.strip())
