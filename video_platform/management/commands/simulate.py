@@ -33,7 +33,8 @@ class Command(BaseCommand):
             simulation = Simulation(users=users, seed=seed, wait_for_delivery=lambda: self._wait(simulation, timeout))
             deleted = simulation.reset()
             if deleted:
-                self.stdout.write(f"Deleted the earlier run of seed {seed} ({deleted} rows).")
+                # On stderr, so the summaries of two runs with one seed compare equal.
+                self.stderr.write(f"Deleted the earlier run of seed {seed} ({deleted} rows).")
             simulation.set_up()
             for _ in tqdm(simulation.run(actions, rate=rate), total=actions, desc="actions", unit="action"):
                 pass
