@@ -40,7 +40,8 @@ def live_server_url(django_db_setup, django_db_blocker):
     env.setdefault("SECRET_KEY", "fuzz-test-only-not-a-secret")
     log = open(ROOT / "var" / "test-fuzz-server.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "video_platform.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "video_platform.asgi:application",
+         "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

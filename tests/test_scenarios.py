@@ -69,7 +69,11 @@ def test_unknown_keys_are_reported_with_their_line(tmp_path):
 
 
 def test_unreadable_steps_say_what_was_expected(tmp_path):
-    errors = _errors(tmp_path, "users: {ana: {}}\nvideos: {v1: {creator: ana}}\nsteps:\n  - 'ana: share v1 by lnk'\nexpect: {unread: {ana: {total: 0}}}\n")
+    errors = _errors(
+        tmp_path,
+        "users: {ana: {}}\nvideos: {v1: {creator: ana}}\nsteps:\n  - 'ana: share v1 by lnk'\n"
+        "expect: {unread: {ana: {total: 0}}}\n",
+    )
     assert len(errors) == 1
     assert errors[0].startswith("4: steps[0]: cannot read step 'ana: share v1 by lnk'; expected: ana: share v1 by link")
 
@@ -77,7 +81,8 @@ def test_unreadable_steps_say_what_was_expected(tmp_path):
 def test_unknown_users_and_videos_are_reported(tmp_path):
     errors = _errors(
         tmp_path,
-        "users: {ana: {}}\nsteps:\n  - 'ana: like v9'\n  - 'zed: follow ana'\nexpect:\n  inboxes:\n    ana: [{type: like, actor: bob}]\n",
+        "users: {ana: {}}\nsteps:\n  - 'ana: like v9'\n  - 'zed: follow ana'\n"
+        "expect:\n  inboxes:\n    ana: [{type: like, actor: bob}]\n",
     )
     assert errors == [
         "3: steps[0]: unknown video 'v9': declare it under `videos:` or post it in an earlier step",

@@ -482,10 +482,14 @@ class ShareCreateView(VideoScopedMixin, generics.CreateAPIView):
     serializer_class = ShareSerializer
 
     def perform_create(self, serializer):
-        serializer.instance = services.video_share(sharer=self.request.user, video=self.video, **serializer.validated_data)
+        serializer.instance = services.video_share(
+            sharer=self.request.user, video=self.video, **serializer.validated_data
+        )
 
 
-@extend_schema_view(post=extend_schema(responses={201: ConversationSerializer, 200: ConversationSerializer, 403: REFUSED}))
+@extend_schema_view(
+    post=extend_schema(responses={201: ConversationSerializer, 200: ConversationSerializer, 403: REFUSED})
+)
 class ConversationListView(generics.ListCreateAPIView):
     serializer_class = ConversationSerializer
     pagination_class = RecentlyUpdatedFirst

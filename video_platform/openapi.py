@@ -153,7 +153,8 @@ def document_guide_errors_and_stream(result, generator, request, public):
         for method, operation in operations.items():
             _require_body_with_required_fields(operation, schemas)
             responses = operation.setdefault("responses", {})
-            takes_input = "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", ()))
+            parameters = operation.get("parameters", ())
+            takes_input = "requestBody" in operation or any(p.get("in") == "query" for p in parameters)
             if takes_input or "400" in responses:
                 responses["400"] = {
                     "description": responses.get("400", {}).get("description") or "Invalid input: field errors.",

@@ -66,7 +66,8 @@ def scenario_load(path: str | Path) -> Scenario:
     known_videos, steps = set(videos), []
     for i, item in enumerate(_items(document.get("steps"))):
         where = ["steps", i] if isinstance(item, str) else ["steps", i, "do"]
-        source, refused = (item, None) if isinstance(item, str) else (_mapping(item).get("do"), _mapping(item).get("refused"))
+        step_item = {"do": item} if isinstance(item, str) else _mapping(item)
+        source, refused = step_item.get("do"), step_item.get("refused")
         if not isinstance(source, str):
             continue
         try:

@@ -94,8 +94,13 @@ def inbox_diff(expected: list[dict], actual: list[dict]) -> list[str] | None:
             actual_lines.append(_flow(item))
     matched = set(pairs.values())
     actual_lines += [_flow({k: v for k, v in a.items() if k in keys}) for j, a in enumerate(actual) if j not in matched]
-    diff = difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm="", n=len(expected) + len(actual))
+    context = len(expected) + len(actual)
+    diff = difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm="", n=context)
     return [line for line in diff if not line.startswith("@@")]
+
+
+def _differences(expected: dict, actual: dict) -> list[str]:
+    return [f"-{key}: {value}\n+{key}: {actual[key]}" for key, value in expected.items() if actual[key] != value]
 
 
 class ScenarioRun:
@@ -292,13 +297,12 @@ class ScenarioRun:
             self._check(diff is None, f"inbox of {name} (line {lines[f'inboxes.{name}']})", diff or [])
         for name, expected in (expect.get("unread") or {}).items():
             counts = self.clients[name].get("/api/inbox/unread-count/").json()
-            actual = {"total": counts["total"], **counts["by_category"]}
-            wrong = [f"-{key}: {value}\n+{key}: {actual[key]}" for key, value in expected.items() if actual[key] != value]
+            wrong = _differences(expected, {"total": counts["total"], **counts["by_category"]})
             self._check(not wrong, f"unread counts of {name} (line {lines[f'unread.{name}']})", wrong)
         any_client = next(iter(self.clients.values()))
         for label, expected in (expect.get("videos") or {}).items():
             counts = any_client.get(f"/api/videos/{self.video_ids[label]}/").json()["counts"]
-            wrong = [f"-{key}: {value}\n+{key}: {counts[key]}" for key, value in expected.items() if counts[key] != value]
+            wrong = _differences(expected, counts)
             self._check(not wrong, f"counts of video {label} (line {lines[f'videos.{label}']})", wrong)
         self._check_shares_are_anonymous(inboxes)
 
