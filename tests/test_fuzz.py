@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token
 
+from inbox.delivery import events_wait_delivered
+from inbox.models import Event
 from video_platform.models import Follow
 
 from .conftest import ROOT, _database_url
@@ -80,3 +82,6 @@ def test_schemathesis_default_checks_pass_on_every_operation(celery_worker, live
     selected, total = map(int, re.search(r"Selected: (\d+)/(\d+)", result.stdout).groups())
     tested = int(re.search(r"Tested: (\d+)", result.stdout).group(1))
     assert tested == selected == total - 1  # all but the endless stream (schemathesis.toml)
+    # Everything the fuzzing set off was delivered by the worker, and nothing failed there either.
+    statuses = events_wait_delivered(Event.objects.all(), timeout=120)
+    assert statuses["failed"] == 0, Event.objects.filter(status="failed").values_list("kind", "error")[:5]

@@ -188,6 +188,10 @@ class ScenarioRun:
         client = self.clients[step.actor]
         responses = self._perform(client, step)
         where = f"step {number} (line {step.line}) `{step.source}`"
+        # Whatever the verdict, what the step set off is delivered before the next step starts.
+        for event_id in (r.json().get("event_id") for r in responses if r.status_code in (200, 201) and r.content):
+            if event_id and (status := self._wait_for(client, event_id)) != "done":
+                self._check(False, f"{where}: delivery", [f"event {event_id} ended {status}"])
         if not responses:
             self._check(False, where, [f"{step.actor} has no unread {step.type} notification to read"])
             return
@@ -200,17 +204,10 @@ class ScenarioRun:
             got = f"{response.status_code} {detail or self._names_out(str(body))}"
             wanted = "a 403" + (f" whose detail contains {excerpt!r}" if excerpt else "")
             self._check(passed, f"{where} is refused", [] if passed else [f"expected {wanted}, got {got}"])
-            return
-        if not 200 <= response.status_code < 300:
+        elif not 200 <= response.status_code < 300:
             self._check(False, where, [f"expected success, got {response.status_code} {self._names_out(str(body))}"])
-            return
-        if step.verb == "post":
+        elif step.verb == "post":
             self.video_ids[step.video] = body["id"]
-        for event_id in (r.json().get("event_id") for r in responses if r.status_code in (200, 201) and r.content):
-            if event_id:
-                status = self._wait_for(client, event_id)
-                if status != "done":
-                    self._check(False, f"{where}: delivery", [f"event {event_id} ended {status}"])
 
     def _perform(self, client: APIClient, step: Step) -> list:
         real = [self.real[name] for name in step.people]
