@@ -34,3 +34,9 @@ def test_schema_says_a_notification_actor_may_be_null():
     schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     actor = schema["components"]["schemas"]["Notification"]["properties"]["actor"]
     assert actor["nullable"] is True
+
+
+def test_swagger_ui_is_served_from_local_static_files():
+    page = api_client().get("/api/docs/").content.decode()
+    assert "swagger-ui" in page
+    assert "cdn.jsdelivr.net" not in page

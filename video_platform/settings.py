@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_filters",
     "video_platform.apps.PlatformConfig",
@@ -135,6 +136,10 @@ SPECTACULAR_SETTINGS = {
 }
 SPECTACULAR_SETTINGS |= {
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: /api/docs/ works offline, like the rest of the demo.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Separate request components, so required text fields say minLength: 1 (and readOnly ones vanish).
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
