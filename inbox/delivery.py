@@ -58,9 +58,13 @@ def events_wait_delivered(
 
 
 @contextmanager
-def worker_process(*, concurrency: int = 2, log_path: str | None = None):
-    """A Celery worker of this project for the duration of a command (``--worker``), on the same settings."""
-    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+def worker_process(*, concurrency: int = 2):
+    """A Celery worker of this project for the duration of a command (``--worker``), on the same settings.
+
+    Its log goes to ``var/qa-worker.log`` (under SHARELOOP_VAR_DIR).
+    """
+    os.makedirs(settings.VAR_DIR, exist_ok=True)
+    log = open(settings.VAR_DIR / "qa-worker.log", "w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", str(concurrency),
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"qa-{os.getpid()}@%h"],
@@ -74,5 +78,4 @@ def worker_process(*, concurrency: int = 2, log_path: str | None = None):
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
+        log.close()
