@@ -12,12 +12,20 @@ def test_opening_a_conversation_without_participants_is_a_field_error():
     assert "participants" in response.json()
 
 
-def test_an_api_url_matching_no_route_answers_json_404(settings):
-    settings.DEBUG = False
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_api_url_matching_no_route_answers_json_404(settings, debug):
+    settings.DEBUG = debug
     response = api_client(UserFactory.create()).get("/api/videos/not-a-number/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+def test_pages_outside_the_api_keep_their_html_404(settings):
+    settings.DEBUG = False
+    response = api_client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_a_nul_character_in_a_username_finds_nobody_instead_of_failing():

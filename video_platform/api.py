@@ -5,9 +5,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.views import defaults
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -36,19 +35,6 @@ from .models import (
 )
 
 User = get_user_model()
-
-
-def not_found(request, exception):
-    """A URL that matches no route (``/api/videos/abc/``) answers JSON under /api/, like DRF's own 404s."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request):
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error."}, status=500)
-    return defaults.server_error(request)
 
 
 def exception_handler(exc, context):

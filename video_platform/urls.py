@@ -33,6 +33,3 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
-
-handler404 = "video_platform.api.not_found"
-handler500 = "video_platform.api.server_error"
