@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test migrate seed clean
+.PHONY: install demo test migrate seed clean scenarios
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ test: export SHARELOOP_VAR_DIR ?= $(CURDIR)/var/test
 test: install
 	mkdir -p var/test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The scenario files (SCENARIOS=path… to pick others) on a throwaway SQLite database and file broker
+# under var/scenarios, with a Celery worker of their own: whatever DATABASE_URL/REDIS_URL say is untouched.
+SCENARIOS ?= scenarios
+scenarios: export SECRET_KEY ?= make-scenarios-only-not-a-secret
+scenarios: export SHARELOOP_VAR_DIR := $(CURDIR)/var/scenarios
+scenarios: install
+	rm -rf var/scenarios && mkdir -p var/scenarios
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput --verbosity 0
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py scenario --worker $(SCENARIOS)
 
 clean:
 	rm -rf var staticfiles

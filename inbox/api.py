@@ -1,8 +1,7 @@
 """Inbox API: notifications, read state, unread counts and event status."""
 
-import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,7 +28,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         # The policy, not the stored row, decides: an anonymous type never shows an actor.
         return notification.actor if policy.shows_actor(notification.type) else None
 
-    @extend_schema(responses=UserBriefSerializer(allow_null=True))
+    @extend_schema_field(UserBriefSerializer(allow_null=True, help_text="Who acted; always null for `share`."))
     def get_actor(self, notification) -> dict | None:
         actor = self._actor(notification)
         return UserBriefSerializer(actor).data if actor else None
@@ -57,35 +56,38 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "status", "created_at", "done_at", "notifications")
 
 
-class InboxFilter(django_filters.rest_framework.FilterSet):
-    category = django_filters.rest_framework.ChoiceFilter(
-        choices=[(c, c) for c in policy.INBOX_FILTERS], method="filter_category"
-    )
-    # The DRF flavour reads ?unread=1/0 as well as true/false; the plain one ignored "1".
-    unread = django_filters.rest_framework.BooleanFilter()
-
-    class Meta:
-        model = Notification
-        fields = ("category", "unread")
-
-    def filter_category(self, queryset, name, value):
-        return queryset if value == "all" else queryset.filter(category=value)
-
-
 class CategoryQuery(serializers.Serializer):
-    category = serializers.ChoiceField(choices=policy.INBOX_FILTERS, required=False)
+    category = serializers.ChoiceField(choices=policy.INBOX_FILTERS, required=False, help_text="The inbox tab.")
 
 
+class InboxQuery(CategoryQuery):
+    unread = serializers.ChoiceField(
+        choices=["true", "false", "1", "0"], required=False, help_text="Only unread (true, 1) or read (false, 0) ones."
+    )
+
+
+def query_params(serializer_class, request) -> dict:
+    """Validated query parameters; a plain dict, so ``?unread=`` is an invalid choice, not "absent"."""
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+@extend_schema_view(get=extend_schema(parameters=[InboxQuery]))
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
     pagination_class = RecentlyUpdatedFirst
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-    filterset_class = InboxFilter
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, but the filters are wanted
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Notification.objects.none()
-        return selectors.inbox_notifications(user=self.request.user)
+        query = query_params(InboxQuery, self.request)
+        unread = query.get("unread")
+        return selectors.inbox_notifications(
+            user=self.request.user,
+            category=query.get("category"),
+            unread=None if unread is None else unread in ("true", "1"),
+        )
 
 
 class NotificationDetailView(generics.RetrieveAPIView):
@@ -106,9 +108,8 @@ class NotificationReadView(APIView):
 class ReadAllView(APIView):
     @extend_schema(request=None, parameters=[CategoryQuery], responses=UnreadCountSerializer)
     def post(self, request):
-        query = CategoryQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        services.notifications_mark_all_read(user=request.user, category=query.validated_data.get("category"))
+        category = query_params(CategoryQuery, request).get("category")
+        services.notifications_mark_all_read(user=request.user, category=category)
         return Response(selectors.inbox_unread_counts(user=request.user))
 
 

@@ -3,8 +3,17 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -41,6 +50,25 @@ class NewestFirst(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
 
+    def get_page_size(self, request):
+        """``limit`` out of 1..100 is a 400, not silently replaced: a QA script learns its mistake."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise serializers.ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+                parameter["description"] = f"Page size, 1 to {self.max_page_size} (default {self.page_size})."
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = "Opaque; take it from `next`/`previous`. An invalid cursor is a 404."
+        return parameters
+
 
 class OldestFirst(NewestFirst):
     ordering = ("created_at", "id")
@@ -48,6 +76,33 @@ class OldestFirst(NewestFirst):
 
 class RecentlyUpdatedFirst(NewestFirst):
     ordering = ("-updated_at", "-id")
+
+
+class StrictCharField(serializers.CharField):
+    """Text input that must be a JSON string (DRF would turn ``0`` into ``"0"``) with something in it."""
+
+    def __init__(self, **kwargs):
+        # The rules as a pattern, so the OpenAPI schema states them: no NUL, not only ASCII whitespace.
+        # Spelled out rather than \s or strip(), whose idea of whitespace differs between Python and JS.
+        if not kwargs.get("validators") and not kwargs.get("read_only"):
+            pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*[^ \t\n\r\f\v\x00][^\x00]*$"
+            kwargs["validators"] = [RegexValidator(pattern, "This field may not be blank or hold NUL characters.")]
+            kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``; DRF would also take ``0``, ``"yes"`` and ``"on"``."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 class UserBriefSerializer(serializers.Serializer):
@@ -80,9 +135,16 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class SignUpSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    # Django's password validators also refuse common and too-similar passwords (400, field errors).
+    password = StrictCharField(
+        write_only=True,
+        min_length=8,
+        max_length=128,
+        validators=[RegexValidator(r"^[^\x00]*[^\d\x00][^\x00]*$", "This password is entirely numeric.")],
+        style={"input_type": "password"},
+    )
+    display_name = StrictCharField(max_length=50, required=False, allow_blank=True)
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
@@ -91,6 +153,10 @@ class SignUpSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
+        models.CharField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+    }
     username = serializers.CharField(source="user.username", read_only=True)
     muted_types = serializers.ListField(
         child=serializers.ChoiceField(choices=NOTIFICATION_TYPES), required=False, max_length=len(NOTIFICATION_TYPES)
@@ -104,7 +170,7 @@ class MeSerializer(serializers.ModelSerializer):
 class VideoSerializer(EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     creator = UserBriefSerializer(read_only=True)
-    caption = serializers.CharField(max_length=CAPTION_MAX_LENGTH)
+    caption = StrictCharField(max_length=CAPTION_MAX_LENGTH)
     created_at = serializers.DateTimeField(read_only=True)
     counts = serializers.SerializerMethodField()
     liked = serializers.BooleanField(read_only=True, default=False)
@@ -121,14 +187,23 @@ class VideoSerializer(EventIdMixin, serializers.Serializer):
 class CommentSerializer(EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = UserBriefSerializer(read_only=True)
-    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    text = StrictCharField(max_length=COMMENT_MAX_LENGTH)
     created_at = serializers.DateTimeField(read_only=True)
 
 
-def _usernames(required=False, **kwargs):
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=required, **kwargs
-    )
+class UsernameField(serializers.SlugRelatedField):
+    """An existing user named by a JSON string; a NUL character (PostgreSQL can't store one) names nobody."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
+def _usernames(required: bool = False, **kwargs):
+    return UsernameField(slug_field="username", queryset=User.objects.all(), many=True, required=required, **kwargs)
 
 
 class ShareSerializer(EventIdMixin, serializers.Serializer):
@@ -139,7 +214,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
     channel = serializers.ChoiceField(choices=ShareChannel.values)
     tagged = _usernames()
     recipients = _usernames()
-    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
+    message = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
     created_at = serializers.DateTimeField(read_only=True)
     share_count = serializers.SerializerMethodField()
 
@@ -170,7 +245,7 @@ class ConversationSerializer(serializers.Serializer):
 class MessageSerializer(EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     sender = UserBriefSerializer(read_only=True)
-    text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
+    text = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
     video = serializers.PrimaryKeyRelatedField(
         queryset=Video.objects.filter(is_hidden=False), required=False, allow_null=True
     )
@@ -187,7 +262,26 @@ class FollowResultSerializer(EventIdMixin, serializers.Serializer):
     following = serializers.BooleanField(default=True)
 
 
+class BlockResultSerializer(serializers.Serializer):
+    blocked = serializers.BooleanField()
+
+
+class CountedSerializer(serializers.Serializer):
+    counted = serializers.BooleanField(help_text="False for a user's view of their own profile.")
+
+
+@extend_schema_serializer(component_name="ErrorDetail")
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+REFUSED = OpenApiResponse(ErrorSerializer, description="A block or the target's DM/tag policy refuses it.")
+SELF = OpenApiResponse(description="You can't do this to yourself: `{\"non_field_errors\": [...]}`.")
+
+
 def _user(username: str):
+    if "\x00" in username:  # PostgreSQL text can't hold NUL: no such user, and no query to fail on
+        raise Http404
     return get_object_or_404(User.objects.select_related("profile"), username=username)
 
 
@@ -213,16 +307,21 @@ class ProfileView(generics.RetrieveAPIView):
     def get_queryset(self):
         return selectors.users_with_counts()
 
+    def get_object(self):
+        if "\x00" in self.kwargs["username"]:
+            raise Http404
+        return super().get_object()
+
 
 class ProfileViewCountView(APIView):
-    @extend_schema(request=None, responses={201: None, 200: None})
+    @extend_schema(request=None, responses={201: CountedSerializer, 200: CountedSerializer})
     def post(self, request, username):
         view = services.profile_view_record(profile_user=_user(username), viewer=request.user)
         return Response({"counted": view is not None}, status=201 if view else 200)
 
 
 class FollowView(APIView):
-    @extend_schema(request=None, responses={201: FollowResultSerializer, 200: FollowResultSerializer})
+    @extend_schema(request=None, responses={201: FollowResultSerializer, 200: FollowResultSerializer, 400: SELF})
     def post(self, request, username):
         follow = services.follow_create(follower=request.user, followee=_user(username))
         return Response(FollowResultSerializer(follow).data, status=201 if follow.event else 200)
@@ -234,7 +333,7 @@ class FollowView(APIView):
 
 
 class BlockView(APIView):
-    @extend_schema(request=None, responses={201: None})
+    @extend_schema(request=None, responses={201: BlockResultSerializer, 400: SELF})
     def post(self, request, username):
         services.block_create(blocker=request.user, blocked=_user(username))
         return Response({"blocked": True}, status=status.HTTP_201_CREATED)
@@ -258,16 +357,29 @@ class MeView(APIView):
         return Response(MeSerializer(profile).data)
 
 
+class VideoListQuery(serializers.Serializer):
+    creator = StrictCharField(
+        required=False, validators=[UnicodeUsernameValidator()], help_text="Only this user's videos (unknown: 404)."
+    )
+    feed = serializers.ChoiceField(choices=["following"], required=False, help_text="Only followed creators.")
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[VideoListQuery]),
+    post=extend_schema(responses={201: VideoSerializer, 403: REFUSED}),
+)
 class VideoListView(generics.ListCreateAPIView):
     serializer_class = VideoSerializer
     pagination_class = NewestFirst
 
     def get_queryset(self):
-        creator = self.request.query_params.get("creator")
+        query = VideoListQuery(data=self.request.query_params.dict())  # a plain dict: ``?feed=`` is invalid
+        query.is_valid(raise_exception=True)
+        creator = query.validated_data.get("creator")
         return selectors.video_list(
             viewer=self.request.user,
             creator=_user(creator) if creator else None,
-            following_only=self.request.query_params.get("feed") == "following",
+            following_only="feed" in query.validated_data,
         )
 
     def perform_create(self, serializer):
@@ -283,6 +395,14 @@ class VideoDetailView(generics.RetrieveAPIView):
 
 def _video(request, video_id: int) -> Video:
     return get_object_or_404(selectors.video_visible(viewer=request.user), pk=video_id)
+
+
+class VideoScopedMixin:
+    """Views under /api/videos/{id}/: an unknown or hidden video is a 404 before any complaint about the body."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.video = _video(request, kwargs["pk"])
 
 
 class VideoViewCountView(APIView):
@@ -307,28 +427,55 @@ class LikeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommentListView(generics.ListCreateAPIView):
+@extend_schema_view(post=extend_schema(responses={201: CommentSerializer, 403: REFUSED}))
+class CommentListView(VideoScopedMixin, generics.ListCreateAPIView):
     serializer_class = CommentSerializer
     pagination_class = OldestFirst
 
     def get_queryset(self):
-        return selectors.video_comments(video=_video(self.request, self.kwargs["pk"]))
+        return selectors.video_comments(video=self.video)
 
     def perform_create(self, serializer):
         serializer.instance = services.comment_create(
-            author=self.request.user, video=_video(self.request, self.kwargs["pk"]), **serializer.validated_data
+            author=self.request.user, video=self.video, **serializer.validated_data
         )
 
 
-class ShareCreateView(generics.CreateAPIView):
+class LinkShareSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=[ShareChannel.LINK])
+    message = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True)
+
+
+class TagShareSerializer(LinkShareSerializer):
+    channel = serializers.ChoiceField(choices=[ShareChannel.TAG])
+    tagged = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+
+
+class DmShareSerializer(LinkShareSerializer):
+    channel = serializers.ChoiceField(choices=[ShareChannel.DM])
+    recipients = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+
+
+SHARE_REQUEST = PolymorphicProxySerializer(
+    component_name="NewShare",
+    serializers={"link": LinkShareSerializer, "tag": TagShareSerializer, "dm": DmShareSerializer},
+    resource_type_field_name="channel",
+)
+
+
+@extend_schema_view(post=extend_schema(request=SHARE_REQUEST, responses={201: ShareSerializer, 403: REFUSED}))
+class ShareCreateView(VideoScopedMixin, generics.CreateAPIView):
     serializer_class = ShareSerializer
 
     def perform_create(self, serializer):
         serializer.instance = services.video_share(
-            sharer=self.request.user, video=_video(self.request, self.kwargs["pk"]), **serializer.validated_data
+            sharer=self.request.user, video=self.video, **serializer.validated_data
         )
 
 
+@extend_schema_view(
+    post=extend_schema(responses={201: ConversationSerializer, 200: ConversationSerializer, 403: REFUSED})
+)
 class ConversationListView(generics.ListCreateAPIView):
     serializer_class = ConversationSerializer
     pagination_class = RecentlyUpdatedFirst
@@ -345,17 +492,20 @@ class ConversationListView(generics.ListCreateAPIView):
         return Response(ConversationSerializer(conversation).data, status=201 if created else 200)
 
 
+@extend_schema_view(post=extend_schema(responses={201: MessageSerializer, 403: REFUSED}))
 class MessageListView(generics.ListCreateAPIView):
     serializer_class = MessageSerializer
     pagination_class = NewestFirst
 
-    def conversation(self):
-        return get_object_or_404(selectors.conversations_of(user=self.request.user), pk=self.kwargs["pk"])
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Someone else's conversation is a 404 before any complaint about the body.
+        self.conversation = get_object_or_404(selectors.conversations_of(user=request.user), pk=kwargs["pk"])
 
     def get_queryset(self):
-        return selectors.conversation_messages(conversation=self.conversation())
+        return selectors.conversation_messages(conversation=self.conversation)
 
     def perform_create(self, serializer):
         serializer.instance = services.message_send(
-            sender=self.request.user, conversation=self.conversation(), **serializer.validated_data
+            sender=self.request.user, conversation=self.conversation, **serializer.validated_data
         )

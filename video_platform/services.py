@@ -12,6 +12,7 @@ from django.db.models import F
 
 from inbox import policy
 from inbox.policy import ActionKind, ContactKind
+from inbox.models import Event
 from inbox.services import event_record
 
 from .models import (
@@ -82,7 +83,8 @@ def user_create(*, username: str, password: str, display_name: str = "", email: 
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    Profile.objects.update_or_create(user=user, defaults={"display_name": display_name or username})
+    display_name = display_name or username[: Profile._meta.get_field("display_name").max_length]
+    Profile.objects.update_or_create(user=user, defaults={"display_name": display_name})
     return user
 
 
@@ -166,7 +168,10 @@ def like_create(*, user, video: Video) -> Like:
     like.event = None
     if created:
         Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
-        like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
+        # Liking again after an unlike notifies nobody: the group counts likers ("@ana and 3 others").
+        liked_before = Event.objects.filter(kind=ActionKind.LIKE, actor=user, video=video).exists()
+        if not liked_before:
+            like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
     return like
 
 

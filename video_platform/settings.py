@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_filters",
     "video_platform.apps.PlatformConfig",
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "video_platform.middleware.ApiErrorsAsJsonMiddleware",
 ]
 
 ROOT_URLCONF = "video_platform.urls"
@@ -137,6 +139,23 @@ SPECTACULAR_SETTINGS = {
         "NotificationTypeEnum": "inbox.policy.NOTIFICATION_TYPES",
     },
 }
+SPECTACULAR_SETTINGS |= {
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: /api/docs/ works offline, like the rest of the demo.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Separate request components, so required text fields say minLength: 1 (and readOnly ones vanish).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPolicyEnum": "video_platform.models.ContactPolicy",
+        "NotificationTypeEnum": "video_platform.openapi.NOTIFICATION_TYPE_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "video_platform.openapi.document_guide_errors_and_stream",
+    ],
+}
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
@@ -148,11 +167,11 @@ else:
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        # Kombu's default is "control" in the working directory; keep broadcast state under var/ too.
+        # Broadcasts (worker pings, remote control) go here too, not to ./control in the work tree.
         "control_folder": str(VAR_DIR / "broker" / "control"),
-        # Listing an empty folder is cheap; the 1 s default made every delivery wait up to a second.
-        "polling_interval": 0.1,
         "store_processed": False,
+        # The worker polls the folder; the default 1 s would add up to a second to every delivery.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

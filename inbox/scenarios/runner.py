@@ -1,0 +1,319 @@
+"""Running a scenario through the REST API, as a QA script would, and checking what the inboxes hold.
+
+Every user gets a fresh account named ``<name>_<run id>`` so a scenario can run against any database,
+again and again; the report maps the names back. Starting state (``follows``, ``blocks``, ``videos``)
+is written directly and notifies nobody; every step goes through the API, and the run waits for each
+step's event to be delivered (``GET /api/events/{id}/``) before the next, so outcomes never depend on
+timing.
+"""
+
+import difflib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from inbox.delivery import DeliveryTimeout, delivery_timeout_message
+from video_platform.models import Block, Follow, Video
+
+from .loading import Scenario
+from .steps import Step
+
+User = get_user_model()
+
+SCENARIO_PASSWORD = "scenario-password"
+FIELD_ORDER = ("type", "category", "video", "actor", "count", "unread", "text")
+
+
+@dataclass
+class Check:
+    passed: bool
+    title: str
+    details: list[str] = field(default_factory=list)
+
+
+def _api_host() -> str:
+    """A host the project accepts, for the in-process API client."""
+    hosts = settings.ALLOWED_HOSTS
+    if "*" in hosts or "testserver" in hosts or not hosts:
+        return "testserver"
+    return hosts[0].lstrip(".")
+
+
+def _flow(item: dict) -> str:
+    """A notification as one YAML flow line, fields in a fixed order, for the diffs."""
+    def value(v):
+        if v is None:
+            return "null"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return f'"{v}"' if isinstance(v, str) and (" " in v or ":" in v or not v) else str(v)
+
+    return "{" + ", ".join(f"{k}: {value(item[k])}" for k in FIELD_ORDER if k in item) + "}"
+
+
+def _matches(expected: dict, actual: dict) -> bool:
+    return all(actual.get(key) == value for key, value in expected.items())
+
+
+def _best_matching(expected: list[dict], actual: list[dict]) -> dict[int, int]:
+    """The largest pairing of expected items to distinct actual ones (augmenting paths; lists are short)."""
+    pair_of_actual: dict[int, int] = {}
+
+    def assign(i: int, seen: set[int]) -> bool:
+        for j, item in enumerate(actual):
+            if j not in seen and _matches(expected[i], item):
+                seen.add(j)
+                if j not in pair_of_actual or assign(pair_of_actual[j], seen):
+                    pair_of_actual[j] = i
+                    return True
+        return False
+
+    for i in range(len(expected)):
+        assign(i, set())
+    return {i: j for j, i in pair_of_actual.items()}
+
+
+def inbox_diff(expected: list[dict], actual: list[dict]) -> list[str] | None:
+    """None when ``actual`` is exactly ``expected`` in some order; else a unified diff."""
+    pairs = _best_matching(expected, actual)
+    if len(pairs) == len(expected) == len(actual):
+        return None
+    keys = {k for item in expected for k in item} or {"type", "video", "actor", "count"}
+    expected_lines, actual_lines = [], []
+    for i, item in enumerate(expected):
+        expected_lines.append(_flow(item))
+        if i in pairs:
+            actual_lines.append(_flow(item))
+    matched = set(pairs.values())
+    actual_lines += [_flow({k: v for k, v in a.items() if k in keys}) for j, a in enumerate(actual) if j not in matched]
+    context = len(expected) + len(actual)
+    diff = difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm="", n=context)
+    return [line for line in diff if not line.startswith("@@")]
+
+
+def _differences(expected: dict, actual: dict) -> list[str]:
+    return [f"-{key}: {value}\n+{key}: {actual[key]}" for key, value in expected.items() if actual[key] != value]
+
+
+class ScenarioRun:
+    def __init__(self, scenario: Scenario, *, timeout: float = 30.0, on_check: Callable[[Check], None] = print):
+        self.scenario = scenario
+        self.timeout = timeout
+        self.on_check = on_check
+        self.run_id = secrets.token_hex(3)
+        self.real = {name: f"{name}_{self.run_id}" for name in scenario.users}
+        self.clients: dict[str, APIClient] = {}
+        self.video_ids: dict[str, int] = {}
+        self.checks: list[Check] = []
+        self.stalled = False  # an event was never delivered: later scenarios would only wait too
+
+    def run(self) -> list[Check]:
+        # Refusals are expected here: keep Django's "Forbidden: /api/…" warnings out of the report.
+        request_log = logging.getLogger("django.request")
+        level, request_log.level = request_log.level, logging.ERROR
+        try:
+            return self._run()
+        finally:
+            request_log.level = level
+
+    def _run(self) -> list[Check]:
+        self._set_up()
+        for number, step in enumerate(self.scenario.steps, 1):
+            try:
+                self._step(number, step)
+            except DeliveryTimeout as exc:
+                self.stalled = True
+                self._check(False, f"step {number} (line {step.line}) `{step.source}`: delivery", [str(exc)])
+                return self.checks
+        self._expectations()
+        return self.checks
+
+    def _check(self, passed: bool, title: str, details: list[str] = ()) -> None:
+        check = Check(passed, title, list(details))
+        self.checks.append(check)
+        self.on_check(check)
+
+    def _client(self, user=None) -> APIClient:
+        client = APIClient(SERVER_NAME=_api_host())
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    def _names_in(self, text: str) -> str:
+        """Scenario names mentioned in ``text`` (``@ben``) turned into the run's usernames."""
+        return re.sub(r"@(\w+)", lambda m: f"@{self.real.get(m.group(1), m.group(1))}", text)
+
+    def _names_out(self, text: str) -> str:
+        for name, real in sorted(self.real.items(), key=lambda item: -len(item[1])):
+            text = text.replace(real, name)
+        return text
+
+    def _set_up(self) -> None:
+        anonymous = self._client()
+        for name, profile in self.scenario.users.items():
+            response = anonymous.post(
+                "/api/users/",
+                {"username": self.real[name], "password": SCENARIO_PASSWORD,
+                 "display_name": profile.get("display_name", name.title())},
+                format="json",
+            )  # fmt: skip
+            if response.status_code != 201:
+                raise RuntimeError(f"sign-up of {self.real[name]} failed: {response.status_code} {response.content!r}")
+            self.clients[name] = self._client(User.objects.get(username=self.real[name]))
+            settings_ = {k: v for k, v in profile.items() if k != "display_name"}
+            if settings_:
+                response = self.clients[name].patch("/api/me/", settings_, format="json")
+                if response.status_code != 200:
+                    raise RuntimeError(f"settings of {name} refused: {response.status_code} {response.content!r}")
+        users = {name: User.objects.get(username=real) for name, real in self.real.items()}
+        for follower, followees in self.scenario.follows.items():
+            for followee in followees:
+                Follow.objects.get_or_create(follower=users[follower], followee=users[followee])
+        for blocker, blocked in self.scenario.blocks.items():
+            for other in blocked:
+                Block.objects.get_or_create(blocker=users[blocker], blocked=users[other])
+        for label, video in self.scenario.videos.items():
+            caption = self._names_in(video.get("caption") or f"video {label}")
+            self.video_ids[label] = Video.objects.create(creator=users[video["creator"]], caption=caption).pk
+
+    def _step(self, number: int, step: Step) -> None:
+        client = self.clients[step.actor]
+        responses = self._perform(client, step)
+        where = f"step {number} (line {step.line}) `{step.source}`"
+        # Whatever the verdict, what the step set off is delivered before the next step starts.
+        for event_id in (r.json().get("event_id") for r in responses if r.status_code in (200, 201) and r.content):
+            if event_id and (status := self._wait_for(client, event_id)) != "done":
+                self._check(False, f"{where}: delivery", [f"event {event_id} ended {status}"])
+        if not responses:
+            self._check(False, where, [f"{step.actor} has no unread {step.type} notification to read"])
+            return
+        response = responses[-1]
+        body = response.json() if response.get("Content-Type", "").startswith("application/json") else {}
+        detail = self._names_out(str(body.get("detail", ""))) if isinstance(body, dict) else ""
+        if step.refused is not None:
+            excerpt = step.refused if isinstance(step.refused, str) else ""
+            passed = response.status_code == 403 and excerpt.lower() in detail.lower()
+            got = f"{response.status_code} {detail or self._names_out(str(body))}"
+            wanted = "a 403" + (f" whose detail contains {excerpt!r}" if excerpt else "")
+            self._check(passed, f"{where} is refused", [] if passed else [f"expected {wanted}, got {got}"])
+        elif not 200 <= response.status_code < 300:
+            self._check(False, where, [f"expected success, got {response.status_code} {self._names_out(str(body))}"])
+        elif step.verb == "post":
+            self.video_ids[step.video] = body["id"]
+
+    def _perform(self, client: APIClient, step: Step) -> list:
+        real = [self.real[name] for name in step.people]
+        video = f"/api/videos/{self.video_ids.get(step.video)}/"
+        text = self._names_in(step.text)
+        if step.verb == "post":
+            return [client.post("/api/videos/", {"caption": text or f"video {step.video}"}, format="json")]
+        if step.verb == "share_link":
+            return [client.post(video + "shares/", {"channel": "link"}, format="json")]
+        if step.verb == "share_tag":
+            return [client.post(video + "shares/", {"channel": "tag", "tagged": real, "message": text}, format="json")]
+        if step.verb == "share_dm":
+            data = {"channel": "dm", "recipients": real, "message": text}
+            return [client.post(video + "shares/", data, format="json")]
+        if step.verb in ("like", "unlike"):
+            return [(client.post if step.verb == "like" else client.delete)(video + "likes/")]
+        if step.verb == "view":
+            return [client.post(video + "views/")]
+        if step.verb == "comment":
+            return [client.post(video + "comments/", {"text": text}, format="json")]
+        if step.verb in ("follow", "unfollow", "block", "unblock"):
+            method = client.delete if step.verb.startswith("un") else client.post
+            return [method(f"/api/users/{self.real[step.user]}/{step.verb.removeprefix('un')}/")]
+        if step.verb == "message":
+            opened = client.post("/api/conversations/", {"participants": real}, format="json")
+            if opened.status_code not in (200, 201):
+                return [opened]
+            sent = client.post(f"/api/conversations/{opened.json()['id']}/messages/", {"text": text}, format="json")
+            return [opened, sent]
+        if step.verb == "read_all":
+            query = f"?{urlencode({'category': step.category})}" if step.category else ""
+            return [client.post(f"/api/inbox/read-all/{query}")]
+        if step.verb == "read":
+            return self._read(client, step)
+        if step.verb == "set":
+            return [client.patch("/api/me/", {step.key: step.value}, format="json")]
+        raise AssertionError(f"no API call for {step.verb}")
+
+    def _read(self, client: APIClient, step: Step) -> list:
+        video_id = self.video_ids.get(step.video) if step.video else None
+        unread = [
+            n for n in self._inbox(client, unread=True)
+            if n["type"] == step.type and (video_id is None or (n["video"] or {}).get("id") == video_id)
+        ]  # fmt: skip
+        return [client.post(f"/api/inbox/{n['id']}/read/") for n in unread]
+
+    def _wait_for(self, client: APIClient, event_id: int) -> str:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            status = client.get(f"/api/events/{event_id}/").json()["status"]
+            if status != "pending":
+                return status
+            if time.monotonic() > deadline:
+                raise DeliveryTimeout(delivery_timeout_message(1, self.timeout))
+            time.sleep(0.05)
+
+    def _inbox(self, client: APIClient, *, unread: bool | None = None) -> list[dict]:
+        query = {"limit": 100} | ({"unread": "true" if unread else "false"} if unread is not None else {})
+        url, notifications = f"/api/inbox/?{urlencode(query)}", []
+        while url:
+            page = client.get(url).json()
+            notifications += page["results"]
+            url = page["next"]
+        return notifications
+
+    def _seen_as(self, notification: dict) -> dict:
+        labels = {pk: label for label, pk in self.video_ids.items()}
+        actor, video = notification["actor"], notification["video"]
+        return {
+            "type": notification["type"],
+            "category": notification["category"],
+            "video": None if video is None else labels.get(video["id"], f"#{video['id']}"),
+            "actor": None if actor is None else self._names_out(actor["username"]),
+            "count": notification["count"],
+            "unread": notification["unread"],
+            "text": self._names_out(notification["text"]),
+        }
+
+    def _expectations(self) -> None:
+        expect, lines = self.scenario.expect, self.scenario.lines
+        inboxes = {name: self._inbox(client) for name, client in self.clients.items()}
+        for name, expected in (expect.get("inboxes") or {}).items():
+            diff = inbox_diff(expected, [self._seen_as(n) for n in inboxes[name]])
+            self._check(diff is None, f"inbox of {name} (line {lines[f'inboxes.{name}']})", diff or [])
+        for name, expected in (expect.get("unread") or {}).items():
+            counts = self.clients[name].get("/api/inbox/unread-count/").json()
+            wrong = _differences(expected, {"total": counts["total"], **counts["by_category"]})
+            self._check(not wrong, f"unread counts of {name} (line {lines[f'unread.{name}']})", wrong)
+        any_client = next(iter(self.clients.values()))
+        for label, expected in (expect.get("videos") or {}).items():
+            counts = any_client.get(f"/api/videos/{self.video_ids[label]}/").json()["counts"]
+            wrong = _differences(expected, counts)
+            self._check(not wrong, f"counts of video {label} (line {lines[f'videos.{label}']})", wrong)
+        self._check_shares_are_anonymous(inboxes)
+
+    def _check_shares_are_anonymous(self, inboxes: dict[str, list[dict]]) -> None:
+        """Always checked, whatever the file expects: no share notification names anyone.
+
+        Every field but the video (whose caption is the creator's own text) is searched for usernames.
+        """
+        leaks = [
+            f"{name}: {self._names_out(str(n))}"
+            for name, notifications in inboxes.items()
+            for n in notifications
+            if n["type"] == "share"
+            and (n["actor"] is not None or any(real in str(n | {"video": None}) for real in self.real.values()))
+        ]  # fmt: skip
+        shares = sum(n["type"] == "share" for notifications in inboxes.values() for n in notifications)
+        self._check(not leaks, f"no share notification names anyone ({shares} checked)", leaks)

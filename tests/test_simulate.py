@@ -1,0 +1,42 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from inbox.models import Event, Notification
+from video_platform.models import Share
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _simulate(seed: int) -> str:
+    out = StringIO()
+    call_command("simulate", "--users", "6", "--actions", "80", "--seed", str(seed), stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_same_seed_gives_the_same_actions_and_the_same_summary(celery_worker):
+    first = _simulate(11)
+    shares_first = sorted(Share.objects.values_list("sharer__username", "video__caption", "channel"))
+    second = _simulate(11)
+    assert second == first
+    assert sorted(Share.objects.values_list("sharer__username", "video__caption", "channel")) == shares_first
+
+
+def test_simulation_waits_until_every_event_is_delivered(celery_worker):
+    summary = _simulate(5)
+    assert Event.objects.exists()
+    assert not Event.objects.exclude(status="done").exists()
+    assert "refused (failures)" in summary
+    for kind in ("share", "post", "follow"):
+        assert Notification.objects.filter(type=kind).exists()
+
+
+def test_simulated_shares_never_name_the_sharer_but_tags_and_dms_do(celery_worker):
+    _simulate(5)
+    shares = Notification.objects.filter(type="share")
+    assert shares.exists()
+    assert not shares.exclude(actor=None).exists()
+    named = Notification.objects.filter(type__in=["tag", "message"])
+    assert named.exists()
+    assert not named.filter(actor=None).exists()
