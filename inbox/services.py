@@ -185,10 +185,7 @@ def event_deliver(*, event_id: int) -> None:
         if event.chunk_bounds is None:
             action = action_from_event(event)
             blocked, muted = _audience_facts(event.actor_id, policy.candidate_ids(action))
-            deliveries = policy.deliveries(action, blocked_actor=blocked, muted=muted)
-            if _liker_already_counted(event):
-                deliveries = [d for d in deliveries if d.type != policy.NotificationType.LIKE]
-            written = notifications_write(event, deliveries)
+            written = notifications_write(event, policy.deliveries(action, blocked_actor=blocked, muted=muted))
             event.notification_count = len(written)
             if event.kind == ActionKind.POST:
                 event.chunk_bounds = _post_chunk_bounds(event.actor_id)
@@ -197,26 +194,6 @@ def event_deliver(*, event_id: int) -> None:
             event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
         if event.status == EventStatus.PENDING:
             transaction.on_commit(lambda: _dispatch_missing_chunks(event))
-
-
-def _liker_already_counted(event: Event) -> bool:
-    """A like, unlike and like again by one user counts once in the creator's open like group."""
-    if event.kind != ActionKind.LIKE:
-        return False
-    group_opened_at = (
-        Notification.objects.filter(recipient_id=event.video.creator_id, group_key=f"like:{event.video_id}")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if group_opened_at is None:
-        return False
-    return (
-        Event.objects.filter(
-            kind=ActionKind.LIKE, actor_id=event.actor_id, video_id=event.video_id, done_at__gte=group_opened_at
-        )
-        .exclude(pk=event.pk)
-        .exists()
-    )
 
 
 def _post_chunk_bounds(creator_id: int) -> list[int]:
