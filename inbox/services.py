@@ -1,5 +1,6 @@
 """Delivery: events in, inbox rows out, each event applied to each inbox exactly once."""
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -7,12 +8,15 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from video_platform.models import Block, Follow, Profile
 
 from . import policy
 from .models import Event, EventChunk, EventStatus, Notification
 from .policy import Action, ActionKind, Delivery
+
+logger = logging.getLogger(__name__)
 
 NOTIFICATION_COLUMNS = (
     "recipient_id", "type", "category", "actor_id", "video_id", "conversation_id", "event_id",
@@ -25,8 +29,21 @@ def event_record(*, kind: ActionKind, actor, video=None, payload: dict) -> Event
     from .tasks import fan_out_event
 
     event = Event.objects.create(kind=kind, actor=actor, video=video, payload=payload)
-    fan_out_event.delay_on_commit(event.pk)
+    transaction.on_commit(lambda: _send(fan_out_event, event.pk))
     return event
+
+
+def _send(task, *args) -> bool:
+    """Queue a task; with the broker down, log and leave the event pending for the sweeper to re-send.
+
+    The action has committed by now: a broker outage must not turn it into an error for the user.
+    """
+    try:
+        task.delay(*args)
+    except BrokerUnavailable:
+        logger.warning("broker unavailable: %s%r left for the sweeper", task.name, args, exc_info=True)
+        return False
+    return True
 
 
 def action_from_event(event: Event) -> Action:
@@ -158,8 +175,8 @@ def _dispatch_missing_chunks(event: Event) -> None:
 
     done = set(EventChunk.objects.filter(event=event).values_list("index", flat=True))
     for index in range(len(event.chunk_bounds)):
-        if index not in done:
-            fan_out_post_chunk.delay(event.pk, index)
+        if index not in done and not _send(fan_out_post_chunk, event.pk, index):
+            return
 
 
 def post_chunk_deliver(*, event_id: int, index: int) -> None:
@@ -208,7 +225,8 @@ def events_redispatch(*, event_ids: Iterable[int]) -> int:
     event_ids = list(Event.objects.filter(pk__in=event_ids, status=EventStatus.PENDING).values_list("pk", flat=True))
     Event.objects.filter(pk__in=event_ids).update(dispatched_at=timezone.now(), attempts=F("attempts") + 1)
     for event_id in event_ids:
-        fan_out_event.delay(event_id)
+        if not _send(fan_out_event, event_id):
+            break
     return len(event_ids)
 
 

@@ -137,8 +137,18 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
-    # acks_late tasks come back after this long if a worker dies holding them; our tasks take seconds.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+    # A message a dead worker held unacknowledged goes back to the queue this long after delivery; a
+    # live worker scans for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds. See README.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+        # A worker killed while holding the restore lock blocks every restore until the lock expires.
+        "unacked_mutex_expire": 30,
+        # Bounds how long a web request can block on a broker that vanished without closing the socket.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+    }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
