@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import Event, EventChunk, Notification
+from .models import Event, EventChunk, HeldShare, Notification
 
 
 class NotificationInline(admin.TabularInline):
@@ -58,3 +58,11 @@ class NotificationAdmin(admin.ModelAdmin):
     def mark_read(self, request, queryset):
         updated = queryset.update(unread=False, group_key=None)
         self.message_user(request, f"Marked {updated} notification(s) read.", messages.SUCCESS)
+
+
+@admin.register(HeldShare)
+class HeldShareAdmin(admin.ModelAdmin):
+    list_display = ("id", "recipient", "type", "event", "held_at")
+    list_filter = ("type", "held_at")
+    search_fields = ("recipient__username",)
+    raw_id_fields = ("recipient", "event")

@@ -77,6 +77,7 @@ class CategoryQuery(serializers.Serializer):
 
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # tells the schema generator the model; get_queryset serves
     pagination_class = RecentlyUpdatedFirst
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = InboxFilter

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from video_platform.models import Block, Follow, Profile
 
 from . import policy
-from .models import Event, EventChunk, EventStatus, Notification
+from .models import Event, EventChunk, EventStatus, HeldShare, Notification
 from .policy import Action, ActionKind, Delivery
 
 logger = logging.getLogger(__name__)
@@ -142,8 +142,10 @@ def event_deliver(*, event_id: int) -> None:
         if event.chunk_bounds is None:
             action = action_from_event(event)
             blocked, muted = _audience_facts(event.actor_id, policy.candidate_ids(action))
-            written = notifications_write(event, policy.deliveries(action, blocked_actor=blocked, muted=muted))
-            event.notification_count = len(written)
+            deliveries = policy.deliveries(action, blocked_actor=blocked, muted=muted)
+            held = _hold_anonymous(event, deliveries)
+            written = notifications_write(event, [d for d in deliveries if d not in held])
+            event.notification_count = len(written) + len(held)
             if event.kind == ActionKind.POST:
                 event.chunk_bounds = _post_chunk_bounds(event.actor_id)
             if not event.chunk_bounds:
@@ -151,6 +153,46 @@ def event_deliver(*, event_id: int) -> None:
             event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
         if event.status == EventStatus.PENDING:
             transaction.on_commit(lambda: _dispatch_missing_chunks(event))
+
+
+def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """With share batching on, anonymous deliveries wait for their window's release instead."""
+    if not settings.SHARE_NOTIFICATION_BATCH_SECONDS:
+        return []
+    held = [d for d in deliveries if not d.shows_actor]
+    now = timezone.now()
+    HeldShare.objects.bulk_create(
+        [HeldShare(recipient_id=d.recipient_id, event=event, type=d.type, held_at=now) for d in held],
+        ignore_conflicts=True,
+    )
+    return held
+
+
+def _window_start(moment: datetime, seconds: int) -> datetime:
+    stamp = moment.timestamp()
+    return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
+
+
+def held_shares_release(*, now: datetime | None = None) -> int:
+    """Deliver the held anonymous notifications of every closed batch window, a window's all at once.
+
+    Windows are aligned to the epoch, so however often this runs, a share made in one window reaches
+    the creator only after that window has closed, together with the other shares made in it.
+    """
+    now = now or timezone.now()
+    window = settings.SHARE_NOTIFICATION_BATCH_SECONDS
+    closed_before = _window_start(now, window) if window else now
+    with transaction.atomic():
+        held = list(
+            HeldShare.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(held_at__lt=closed_before)
+            .select_related("event")
+            .order_by("pk")
+        )
+        for row in held:
+            notifications_write(row.event, [Delivery(row.recipient_id, policy.NotificationType(row.type))])
+        HeldShare.objects.filter(pk__in=[row.pk for row in held]).delete()
+    return len(held)
 
 
 def _post_chunk_bounds(creator_id: int) -> list[int]:

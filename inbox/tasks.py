@@ -37,3 +37,8 @@ def fan_out_post_chunk(event_id: int, index: int) -> None:
 @shared_task(name="inbox.redispatch_pending_events")
 def redispatch_pending_events() -> int:
     return services.events_redispatch_pending()
+
+
+@shared_task(name="inbox.release_share_batches", **RETRY)
+def release_share_batches() -> int:
+    return services.held_shares_release()

@@ -5,10 +5,12 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -191,8 +193,16 @@ def _user(username: str):
     return get_object_or_404(User.objects.select_related("profile"), username=username)
 
 
+class TokenLoginView(ObtainAuthToken):
+    """POST {username, password} -> {token}; attempts are throttled per client address."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
 class SignUpView(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "signup"
 
     @extend_schema(request=SignUpSerializer, responses={201: ProfileSerializer})
     def post(self, request):

@@ -132,6 +132,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shareloop API",
     "DESCRIPTION": "A simulated short-video platform whose inbox never names a sharer.",
     "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPolicyEnum": "video_platform.models.ContactPolicy",
+        "NotificationTypeEnum": "inbox.models.NOTIFICATION_TYPE_CHOICES",
+    },
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -180,4 +184,48 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}
+
+# Production hardening. Everything below is on by default outside DEBUG and DEMO_MODE; `make test` and
+# plain-HTTP setups turn HTTPS_ONLY off, load runs raise the THROTTLE_RATE_* values.
+PRODUCTION = not (DEBUG or DEMO_MODE)
+HTTPS_ONLY = env.bool("HTTPS_ONLY", default=PRODUCTION)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind a proxy that terminates TLS and sets this header itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+
+# DRF throttles count in the shared cache, so every web process sees the same numbers.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shareloop"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "video_platform.throttles.WriteRateThrottle",
+    "rest_framework.throttling.ScopedRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    # Writes per user; sign-ups and logins per client address. A rate of None switches a throttle off.
+    "writes": env.str("THROTTLE_RATE_WRITES", default="120/minute" if PRODUCTION else None),
+    "signup": env.str("THROTTLE_RATE_SIGNUP", default="20/hour" if PRODUCTION else None),
+    "login": env.str("THROTTLE_RATE_LOGIN", default="10/minute" if PRODUCTION else None),
+}
+# Proxies in front of the web server: the client address is taken that far back in X-Forwarded-For.
+# 0 ignores the header, which a client could otherwise forge to escape the login throttle.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+
+# Anonymous share notifications reach a creator in batches, at most once per window, so the moment a
+# share arrives does not single out the sharer. Off (0) in DEBUG and demo mode. See README.
+SHARE_NOTIFICATION_BATCH_SECONDS = env.int("SHARE_NOTIFICATION_BATCH_SECONDS", default=600 if PRODUCTION else 0)
+CELERY_BEAT_SCHEDULE["release-share-batches"] = {
+    "task": "inbox.release_share_batches",
+    "schedule": float(min(SHARE_NOTIFICATION_BATCH_SECONDS or 60, 60)),
 }

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from inbox import api as inbox_api
 
@@ -9,7 +8,7 @@ from . import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", api.TokenLoginView.as_view(), name="api-token"),
     path("api/users/", api.SignUpView.as_view(), name="api-signup"),
     path("api/users/<str:username>/", api.ProfileView.as_view(), name="api-profile"),
     path("api/users/<str:username>/views/", api.ProfileViewCountView.as_view(), name="api-profile-views"),
