@@ -324,6 +324,10 @@ class CommentListView(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.video_comments(video=_video(self.request, self.kwargs["pk"]))
 
+    def create(self, request, *args, **kwargs):
+        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.comment_create(
             author=self.request.user, video=_video(self.request, self.kwargs["pk"]), **serializer.validated_data
@@ -332,6 +336,10 @@ class CommentListView(generics.ListCreateAPIView):
 
 class ShareCreateView(generics.CreateAPIView):
     serializer_class = ShareSerializer
+
+    def create(self, request, *args, **kwargs):
+        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.video_share(
@@ -364,6 +372,10 @@ class MessageListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return selectors.conversation_messages(conversation=self.conversation())
+
+    def create(self, request, *args, **kwargs):
+        self.conversation()  # 404 before validation: a 400 would confirm that the conversation exists
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.message_send(
