@@ -10,13 +10,12 @@ from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inbox.policy import NotificationType
 
-from . import selectors, services
+from . import selectors, services, throttles
 from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -196,7 +195,7 @@ def _user(username: str):
 class TokenLoginView(ObtainAuthToken):
     """POST {username, password} -> {token}; attempts are throttled per client address."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [throttles.ScopedRateThrottle]
     throttle_scope = "login"
 
 

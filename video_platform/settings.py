@@ -200,7 +200,8 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 
-# DRF throttles count in the shared cache, so every web process sees the same numbers.
+# DRF throttles count in the shared cache, so every web process sees the same numbers (and let requests
+# through while it is down: see video_platform/throttles.py).
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shareloop"}
@@ -210,7 +211,7 @@ CACHES = {
 }
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "video_platform.throttles.WriteRateThrottle",
-    "rest_framework.throttling.ScopedRateThrottle",
+    "video_platform.throttles.ScopedRateThrottle",
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     # Writes per user; sign-ups and logins per client address. A rate of None switches a throttle off.
