@@ -168,7 +168,8 @@ def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delive
     return held
 
 
-def _window_start(moment: datetime, seconds: int) -> datetime:
+def batch_window_start(moment: datetime, seconds: int) -> datetime:
+    """Start of the share batch window ``moment`` falls in; windows are aligned to the Unix epoch."""
     stamp = moment.timestamp()
     return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
 
@@ -181,7 +182,7 @@ def held_shares_release(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     window = settings.SHARE_NOTIFICATION_BATCH_SECONDS
-    closed_before = _window_start(now, window) if window else now
+    closed_before = batch_window_start(now, window) if window else now
     with transaction.atomic():
         held = list(
             HeldShare.objects.select_for_update(skip_locked=True, of=("self",))

@@ -178,7 +178,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
         worker = stack.start_worker()
     wait_until(lambda: pending_events() == 0, timeout=120, what="every event to be delivered")
     swept = Event.objects.filter(attempts__gt=1).count()
-    print(f"{rounds} kills, {busy_kills} while busy; {swept} events needed the sweeper")
+    print(f"{rounds} kills, {busy_kills} while busy; {swept} events re-sent by the sweeper")
 
     assert busy_kills >= 10, f"only {busy_kills} of {rounds} kills hit a worker with work to do"
     assert [status for _, _, (status, _) in results] == [201] * len(plan), results

@@ -18,7 +18,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from inbox import services as inbox_services
 from inbox.models import Event, HeldShare, Notification
-from inbox.services import _window_start
+from inbox.services import batch_window_start
 from video_platform import services
 from video_platform.models import Comment, Message, Share, Video
 
@@ -304,7 +304,7 @@ WINDOW = 600
 
 def hold_at_mid_window() -> datetime:
     """Pin every held share to the middle of the current window, so the test never straddles a boundary."""
-    middle = _window_start(timezone.now(), WINDOW) + timedelta(seconds=WINDOW / 2)
+    middle = batch_window_start(timezone.now(), WINDOW) + timedelta(seconds=WINDOW / 2)
     HeldShare.objects.update(held_at=middle)
     return middle
 
@@ -319,7 +319,7 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
     assert set(Event.objects.values_list("status", "notification_count")) == {("done", 1)}
     assert not Notification.objects.filter(recipient=creator).exists()
     middle = hold_at_mid_window()
-    window_end = _window_start(middle, WINDOW) + timedelta(seconds=WINDOW)
+    window_end = batch_window_start(middle, WINDOW) + timedelta(seconds=WINDOW)
     assert inbox_services.held_shares_release(now=window_end - timedelta(microseconds=1)) == 0
     assert not Notification.objects.filter(recipient=creator).exists()
 
