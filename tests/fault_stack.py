@@ -8,6 +8,7 @@ process id or process group id this helper recorded, never by name.
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,10 +19,18 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_APPLICATION_NAME = "shareloop-fault-worker"
+
+# Outside CI a machine without PostgreSQL or redis-server skips these tests; in CI they must run (or fail).
+needs_fault_stack = pytest.mark.skipif(
+    os.environ.get("CI") != "true"
+    and (not os.environ.get("DATABASE_URL", "").startswith("postgres") or not shutil.which("redis-server")),
+    reason="fault tests need PostgreSQL (DATABASE_URL) and a redis-server binary",
+)
 
 
 def free_port() -> int:
@@ -266,3 +275,23 @@ class ApiUser:
 
     def post(self, path: str, data: dict | None = None) -> tuple[int, dict]:
         return self.request("POST", path, data or {})
+
+
+@pytest.fixture
+def stack(transactional_db, request):
+    """A private deployment on the test database; every process it started is stopped afterwards."""
+    from django.conf import settings
+
+    from .conftest import _database_url
+
+    directory = Path(settings.VAR_DIR) / "faults" / request.node.name
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    deployment = FaultStack(
+        directory=directory,
+        database_url=_database_url(settings.DATABASES["default"]),
+        redis_port=int(os.environ.get("FAULT_REDIS_PORT", "6391")),
+    )
+    deployment.start_redis()
+    yield deployment
+    deployment.close()

@@ -8,11 +8,10 @@ celery workers on the test database, which they kill and restart.
 import os
 import random
 import re
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from celery.signals import before_task_publish
@@ -22,46 +21,22 @@ from django.db.models import Count, Sum
 from kombu import Connection
 from rest_framework.authtoken.models import Token
 
-from inbox.models import Event, EventChunk, EventStatus, Notification
+from inbox.models import Event, EventChunk, EventStatus, HeldShare, Notification
+from inbox.services import batch_window_start
 from inbox.tasks import fan_out_event, fan_out_post_chunk
 from video_platform import services
 from video_platform.models import Follow, Profile, Share, Video
 
-from .conftest import _database_url, wait_for_event
+from .conftest import wait_for_event
 from .conftest import api_client as local_api_client
 from .factories import UserFactory, VideoFactory
-from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, FaultStack, wait_until
+from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, needs_fault_stack, stack, wait_until  # noqa: F401
 
 User = get_user_model()
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # Outside CI a machine without PostgreSQL or redis-server skips them; in CI they must run (or fail).
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true"
-        and (not os.environ.get("DATABASE_URL", "").startswith("postgres") or not shutil.which("redis-server")),
-        reason="fault tests need PostgreSQL (DATABASE_URL) and a redis-server binary",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_fault_stack]
 
 SUCCEEDED = r"Task {name}\[[^\]]+\] succeeded"
-
-
-@pytest.fixture
-def stack(transactional_db, request):
-    from django.conf import settings
-
-    directory = Path(settings.VAR_DIR) / "faults" / request.node.name
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    deployment = FaultStack(
-        directory=directory,
-        database_url=_database_url(settings.DATABASES["default"]),
-        redis_port=int(os.environ.get("FAULT_REDIS_PORT", "6391")),
-    )
-    deployment.start_redis()
-    yield deployment
-    deployment.close()
 
 
 @pytest.fixture
@@ -346,3 +321,23 @@ def test_the_same_task_delivered_twice_changes_nothing(stack):
     assert_all_done()
     assert_share_groups_exact(creator, {video.pk: 3})
     assert_post_fan_out_exact([post_event], followers)
+
+
+def test_batched_share_notifications_reach_the_creator_only_after_their_window_closes(stack):
+    stack.extra_env["SHARE_NOTIFICATION_BATCH_SECONDS"] = "3"
+    creator = UserFactory.create(username="batch_creator")
+    sharers = bulk_users("batch_sharer", 4)
+    video = VideoFactory.create(creator=creator)
+    web = stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+
+    for client in [ApiUser(web, key) for key in tokens_for(sharers)]:
+        assert client.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"})[0] == 201
+    wait_until(lambda: pending_events() == 0, timeout=60, what="the share events")
+    wait_until(lambda: not HeldShare.objects.exists(), timeout=60, what="beat to release the held shares")
+
+    assert_share_groups_exact(creator, {video.pk: 4})
+    first_share = Event.objects.order_by("created_at").first().created_at
+    first_window_end = batch_window_start(first_share, 3) + timedelta(seconds=3)
+    assert Notification.objects.get(recipient=creator).created_at >= first_window_end
