@@ -34,7 +34,7 @@ from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, needs_fault_stack, st
 
 User = get_user_model()
 
-pytestmark = [pytest.mark.django_db(transaction=True), needs_fault_stack]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SUCCEEDED = r"Task {name}\[[^\]]+\] succeeded"
 
@@ -97,6 +97,7 @@ def assert_post_fan_out_exact(post_event_ids: list[int], followers: list) -> Non
         assert EventChunk.objects.filter(event=event).count() == len(event.chunk_bounds)
 
 
+@needs_fault_stack
 def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rng):
     # Celery redelivers a killed worker's tasks after the 4 s visibility timeout; the sweeper, as in
     # production, re-sends only what is still pending well after that: the message Kombu's Redis
@@ -165,6 +166,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     assert set(Event.objects.filter(kind="share").values_list("notification_count", flat=True)) == {1}
 
 
+@needs_fault_stack
 def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everything(stack):
     creator = UserFactory.create(username="outage_creator")
     followers = bulk_followers(creator, 1000)
@@ -208,6 +210,7 @@ def terminate_worker_connections() -> int:
         return cursor.fetchone()[0]
 
 
+@needs_fault_stack
 def test_database_connections_cut_mid_fan_out_are_retried_until_the_fan_out_completes(stack, rng):
     stack.extra_env["POST_FAN_OUT_CHUNK_SIZE"] = "100"
     creator = UserFactory.create(username="dbcut_creator")
@@ -278,6 +281,7 @@ def test_an_action_whose_transaction_rolls_back_sends_nothing(action, published,
     assert Notification.objects.count() == Event.objects.get().notification_count == 1
 
 
+@needs_fault_stack
 def test_the_same_task_delivered_twice_changes_nothing(stack):
     creator = UserFactory.create(username="twice_creator")
     followers = bulk_followers(creator, 450)
@@ -323,6 +327,7 @@ def test_the_same_task_delivered_twice_changes_nothing(stack):
     assert_post_fan_out_exact([post_event], followers)
 
 
+@needs_fault_stack
 def test_batched_share_notifications_reach_the_creator_only_after_their_window_closes(stack):
     stack.extra_env["SHARE_NOTIFICATION_BATCH_SECONDS"] = "3"
     creator = UserFactory.create(username="batch_creator")
