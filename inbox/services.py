@@ -40,8 +40,8 @@ def _send(task, *args) -> bool:
     """
     try:
         task.delay(*args)
-    except BrokerUnavailable:
-        logger.warning("broker unavailable: %s%r left for the sweeper", task.name, args, exc_info=True)
+    except BrokerUnavailable as error:
+        logger.warning("broker unavailable (%s): %s%r left for the sweeper", error, task.name, args)
         return False
     return True
 

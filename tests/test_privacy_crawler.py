@@ -17,6 +17,7 @@ Positive controls: the same crawler, as the tagged user and as the DM recipient,
 import json
 import re
 import threading
+import time
 import urllib.request
 from collections import deque
 from urllib.parse import urldefrag, urlsplit
@@ -79,6 +80,7 @@ class Crawler:
         self.html: set[str] = set()
         self.links: deque[str] = deque()
         self.queries_per_path: dict[str, int] = {}
+        self.streams_read = False
 
     def crawl(self) -> dict[str, str]:
         routes = all_routes()
@@ -94,6 +96,8 @@ class Crawler:
             while self.links:
                 self.fetch(self.links.popleft())
             if len(self.seen) == before or len(self.seen) > REQUEST_BUDGET:
+                if self.streams_read:
+                    self.wait_for_streams_to_close()
                 return self.pages
 
     def fetch(self, path: str) -> None:
@@ -154,20 +158,30 @@ class Crawler:
         request = urllib.request.Request(
             server.url + path, headers={"Cookie": f"sessionid={session}", "Last-Event-ID": "0"}
         )
-        received = []
+        received, deadline = [], time.monotonic() + seconds
 
         def read():
             try:
                 with urllib.request.urlopen(request, timeout=seconds) as stream:
-                    while chunk := stream.read1(4096):
+                    while time.monotonic() < deadline and (chunk := stream.read1(4096)):
                         received.append(chunk)
             except OSError:
                 pass
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(seconds + 2)
+        reader.join(2 * seconds + 2)
+        self.streams_read = True
         return b"".join(received).decode(errors="replace")
+
+    def wait_for_streams_to_close(self, timeout: float = 60.0) -> None:
+        """A server thread notices a closed stream at its next write and only then frees its database
+        connection; the test database cannot be dropped while one is open."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+            "process_request_thread" in thread.name for thread in threading.enumerate()
+        ):
+            time.sleep(0.2)
 
 
 def leaks(pages: dict[str, str], patterns: list[re.Pattern]) -> dict[str, list[str]]:
