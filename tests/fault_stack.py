@@ -167,9 +167,12 @@ class FaultStack:
         return client.llen("celery") == 0 and client.hlen("unacked") == 0
 
     def describe_broker(self) -> str:
-        client = self.broker()
-        unacked = client.zrange("unacked_index", 0, -1, withscores=True)
-        return f"queue: {client.llen('celery')} waiting, unacked: {client.hlen('unacked')} {unacked[:5]}"
+        try:
+            client = self.broker()
+            unacked = client.zrange("unacked_index", 0, -1, withscores=True)
+            return f"queue: {client.llen('celery')} waiting, unacked: {client.hlen('unacked')} {unacked[:5]}"
+        except redis.RedisError as error:
+            return f"broker unreachable: {error}"
 
     def start_web(self) -> str:
         port = free_port()

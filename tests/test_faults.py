@@ -67,6 +67,18 @@ def pending_events() -> int:
     return Event.objects.exclude(status=EventStatus.DONE).count()
 
 
+def wait_for_delivery(stack, *, timeout: float, what: str) -> None:
+    """Wait until no event is pending; on timeout, say which events and what the broker holds."""
+    try:
+        wait_until(lambda: pending_events() == 0, timeout=timeout, what=what)
+    except AssertionError as error:
+        stuck = [
+            (e.pk, e.kind, e.status, e.attempts, e.chunks_done, len(e.chunk_bounds or ()), e.error[:200])
+            for e in Event.objects.exclude(status=EventStatus.DONE)[:20]
+        ]
+        raise AssertionError(f"{error}; {stack.describe_broker()}; not done: {stuck}") from None
+
+
 def assert_all_done() -> None:
     states = dict(Event.objects.values_list("status").annotate(n=Count("id")).order_by())
     assert states.keys() == {EventStatus.DONE}, f"events not all done: {states}"
@@ -152,7 +164,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     loader.join()
     if worker is None:
         worker = stack.start_worker()
-    wait_until(lambda: pending_events() == 0, timeout=120, what="every event to be delivered")
+    wait_for_delivery(stack, timeout=120, what="every event to be delivered")
     swept = Event.objects.filter(attempts__gt=1).count()
     print(f"{rounds} kills, {busy_kills} while busy; {swept} events re-sent by the sweeper")
 
@@ -180,7 +192,7 @@ def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everyth
 
     before = [c.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"}) for c in clients[:3]]
     assert [status for status, _ in before] == [201] * 3
-    wait_until(lambda: pending_events() == 0, timeout=60, what="delivery before the outage")
+    wait_for_delivery(stack, timeout=60, what="delivery before the outage")
 
     stack.kill_redis()
     during = [c.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"}) for c in clients for _ in range(2)]
@@ -191,7 +203,7 @@ def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everyth
     assert Event.objects.filter(pk__in=outage_events, status=EventStatus.PENDING).count() == len(outage_events)
 
     stack.start_redis()
-    wait_until(lambda: pending_events() == 0, timeout=120, what="the sweeper to deliver the outage's events")
+    wait_for_delivery(stack, timeout=120, what="the sweeper to deliver the outage's events")
 
     assert_all_done()
     assert_share_groups_exact(creator, {video.pk: 3 + 2 * len(clients)})
@@ -228,7 +240,7 @@ def test_database_connections_cut_mid_fan_out_are_retried_until_the_fan_out_comp
         while Event.objects.filter(pk=body["event_id"], status=EventStatus.PENDING).exists():
             terminated += terminate_worker_connections()
             time.sleep(rng.uniform(0.02, 0.2))
-    wait_until(lambda: pending_events() == 0, timeout=180, what="the retried fan-out to finish")
+    wait_for_delivery(stack, timeout=180, what="the retried fan-out to finish")
     print(f"{terminated} worker connections terminated over {len(post_events)} posts")
 
     assert retried.search(worker.log.read_text()), "no task was ever retried: the connections were never cut mid-task"
@@ -305,7 +317,7 @@ def test_the_same_task_delivered_twice_changes_nothing(stack):
     status, body = creator_client.post("/api/videos/", {"caption": "once"})
     assert status == 201
     post_event = body["event_id"]
-    wait_until(lambda: pending_events() == 0, timeout=60, what="the post's fan-out")
+    wait_for_delivery(stack, timeout=60, what="the post's fan-out")
     chunks = len(Event.objects.get(pk=post_event).chunk_bounds)
     assert chunks == 3
     wait_until(lambda: count_succeeded("inbox.fan_out_post_chunk") >= chunks, timeout=60, what="every chunk")
@@ -339,7 +351,7 @@ def test_batched_share_notifications_reach_the_creator_only_after_their_window_c
 
     for client in [ApiUser(web, key) for key in tokens_for(sharers)]:
         assert client.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"})[0] == 201
-    wait_until(lambda: pending_events() == 0, timeout=60, what="the share events")
+    wait_for_delivery(stack, timeout=60, what="the share events")
     wait_until(lambda: not HeldShare.objects.exists(), timeout=60, what="beat to release the held shares")
 
     assert_share_groups_exact(creator, {video.pk: 4})
