@@ -116,7 +116,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     # transport loses when a worker dies between popping it (BRPOP) and recording it as unacked.
     stack.extra_env["EVENT_REDISPATCH_AFTER_SECONDS"] = "20"
     creator = UserFactory.create(username="kill_creator")
-    followers = bulk_followers(creator, 5000)
+    followers = bulk_followers(creator, int(os.environ.get("FAULT_FOLLOWERS", "5000")))
     sharers = bulk_users("kill_sharer", 40)
     videos = [VideoFactory.create(creator=creator) for _ in range(4)]
     web = stack.start_web()

@@ -233,11 +233,11 @@ def shared_world(celery_worker):
     numbers = [SHARER_ID, *(a.pk for a in sharer_actions), *(a.event.pk for a in sharer_actions)]
     numbers += Conversation.objects.filter(participants=sharer).values_list("pk", flat=True)
     numbers += Message.objects.filter(sender=sharer).values_list("pk", flat=True)
-    return creator, tagged, recipient, marker_patterns(numbers)
+    return creator, tagged, recipient, marker_patterns(numbers), friend
 
 
 def test_the_creator_finds_no_trace_of_the_sharer_anywhere(shared_world, request):
-    creator, _, _, patterns = shared_world
+    creator, _, _, patterns, _ = shared_world
     pages = Crawler(creator, request).crawl()
 
     assert not leaks(pages, patterns)
@@ -252,8 +252,13 @@ def test_the_creator_finds_no_trace_of_the_sharer_anywhere(shared_world, request
         assert route in crawled, route
 
 
+def test_a_bystander_finds_no_trace_of_the_link_sharer_either(shared_world, request):
+    *_, patterns, friend = shared_world
+    assert not leaks(Crawler(friend, request).crawl(), patterns)
+
+
 def test_the_tagged_user_and_the_dm_recipient_do_see_the_sharer(shared_world, request):
-    _, tagged, recipient, patterns = shared_world
+    _, tagged, recipient, patterns, _ = shared_world
     for user in (tagged, recipient):
         found = leaks(Crawler(user, request).crawl(), patterns[:1])
         assert found, f"{user.username} should see who shared the video with them"
