@@ -108,7 +108,8 @@ def private_markers(private: dict) -> list[re.Pattern]:
 
 def query_strings(owner, private: dict) -> list[str]:
     first = {kind: ids[0] for kind, ids in private.items()}
-    by_owner = {key: owner.pk for key in ("user", "user_id", "recipient", "recipient_id", "owner", "actor", "creator_id")}
+    owner_keys = ("user", "user_id", "recipient", "recipient_id", "owner", "actor", "creator_id")
+    by_owner = {key: owner.pk for key in owner_keys}
     by_name = {key: owner.username for key in ("username", "creator", "participant", "participants", "sender")}
     by_object = {"id": first["notification"], "pk": first["notification"], "notification": first["notification"],
                  "conversation": first["conversation"], "conversation_id": first["conversation"],
