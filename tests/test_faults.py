@@ -180,8 +180,9 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
 
 @needs_fault_stack
 def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everything(stack):
+    stack.extra_env["POST_FAN_OUT_CHUNK_SIZE"] = "100"
     creator = UserFactory.create(username="outage_creator")
-    followers = bulk_followers(creator, 1000)
+    followers = bulk_followers(creator, 3000)
     sharers = bulk_users("outage_sharer", 10)
     video = VideoFactory.create(creator=creator)
     web = stack.start_web()
@@ -191,9 +192,11 @@ def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everyth
     stack.start_beat()
 
     before = [c.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"}) for c in clients[:3]]
-    assert [status for status, _ in before] == [201] * 3
-    wait_for_delivery(stack, timeout=60, what="delivery before the outage")
-
+    before.append(creator_client.post("/api/videos/", {"caption": "posted just before the outage"}))
+    assert [status for status, _ in before] == [201] * len(before)
+    first_post = before[-1][1]["event_id"]
+    # Redis dies while the first post's 30 chunks are being fanned out.
+    wait_until(lambda: EventChunk.objects.filter(event_id=first_post).exists(), timeout=60, what="the fan-out")
     stack.kill_redis()
     during = [c.post(f"/api/videos/{video.pk}/shares/", {"channel": "link"}) for c in clients for _ in range(2)]
     during.append(creator_client.post("/api/videos/", {"caption": "posted while the broker is down"}))
@@ -207,7 +210,7 @@ def test_broker_outage_keeps_actions_succeeding_and_the_sweeper_delivers_everyth
 
     assert_all_done()
     assert_share_groups_exact(creator, {video.pk: 3 + 2 * len(clients)})
-    assert_post_fan_out_exact([outage_events[2 * len(clients)]], followers)
+    assert_post_fan_out_exact([first_post, outage_events[2 * len(clients)]], followers)
     likes = Notification.objects.get(recipient=creator, type="like")
     assert likes.count == 5
 

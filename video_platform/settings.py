@@ -166,6 +166,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task running when the broker connection drops can no longer be acknowledged: stop it and let it come
 # back (Celery 6's default). Delivery is idempotent, so running it again is safe.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# After reconnecting with tasks in flight Celery would lower the prefetch count and raise it again as
+# they finish; with Redis it could stay lowered and the worker stopped consuming (seen in the
+# broker-outage test). Prefetch is 1 per process anyway.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
