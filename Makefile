@@ -28,6 +28,12 @@ demo: install
 # worker; without them, the embedded default (SQLite + filesystem broker) and still a real worker.
 test: export SECRET_KEY ?= make-test-only-not-a-secret
 test: export SHARELOOP_VAR_DIR ?= $(CURDIR)/var/test
+# Production defaults the tests opt out of (test_hardening.py checks the production values).
+test: export HTTPS_ONLY ?= 0
+test: export SHARE_NOTIFICATION_BATCH_SECONDS ?= 0
+test: export THROTTLE_RATE_WRITES ?= 100000/minute
+test: export THROTTLE_RATE_SIGNUP ?= 100000/minute
+test: export THROTTLE_RATE_LOGIN ?= 100000/minute
 test: install
 	mkdir -p var/test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from . import policy, selectors, services
-from .models import Event, EventChunk, EventStatus, InboxStream, Notification, StreamEntry
+from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry
 
 User = get_user_model()
 
@@ -396,3 +396,13 @@ class StreamEntryAdmin(admin.ModelAdmin):
     raw_id_fields = ("recipient", "notification")
     readonly_fields = ("recipient", "seq", "kind", "notification", "created_at")
     date_hierarchy = "created_at"
+
+
+@admin.register(HeldShare)
+class HeldShareAdmin(admin.ModelAdmin):
+    list_display = ("id", "recipient", "type", "event", "held_at")
+    list_filter = ("type", "held_at")
+    search_fields = ("recipient__username",)
+    raw_id_fields = ("recipient", "event")
+    list_select_related = ("recipient", "event")
+    readonly_fields = ("recipient", "type", "event", "held_at")

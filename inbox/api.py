@@ -76,6 +76,7 @@ def query_params(serializer_class, request) -> dict:
 @extend_schema_view(get=extend_schema(parameters=[InboxQuery]))
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # tells the schema generator the model; get_queryset serves
     pagination_class = RecentlyUpdatedFirst
 
     def get_queryset(self):

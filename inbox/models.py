@@ -7,6 +7,9 @@ from .policy import CATEGORIES, ActionKind, NotificationType
 User = settings.AUTH_USER_MODEL
 
 
+NOTIFICATION_TYPE_CHOICES = [(t.value, t.value) for t in NotificationType]
+
+
 class EventStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
@@ -61,7 +64,7 @@ class EventChunk(models.Model):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    type = models.CharField(max_length=10, choices=[(t.value, t.value) for t in NotificationType])
+    type = models.CharField(max_length=10, choices=NOTIFICATION_TYPE_CHOICES)
     category = models.CharField(max_length=10, choices=[(c, c) for c in CATEGORIES])
     # Always NULL for anonymous types (share): the sharer is never stored on the creator's notification.
     actor = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -134,3 +137,20 @@ class StreamEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.seq} for {self.recipient_id}"
+class HeldShare(models.Model):
+    """An anonymous notification waiting for its batch window to close (SHARE_NOTIFICATION_BATCH_SECONDS).
+
+    Released into the recipient's group together with every other share of the same window, so the
+    arrival time does not point at one sharer. Released and deleted in one transaction: exactly once.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=10, choices=NOTIFICATION_TYPE_CHOICES)
+    held_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="held_share_once_per_event")]
+
+    def __str__(self) -> str:
+        return f"held {self.type} for {self.recipient_id} (event {self.event_id})"

@@ -1,19 +1,22 @@
 """Delivery: events in, inbox rows out, each event applied to each inbox exactly once."""
 
+import logging
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from video_platform.models import Block, Follow, Profile
 
 from . import live, policy
-from .models import Event, EventChunk, EventStatus, InboxStream, Notification, StreamEntry, StreamKind
+from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, StreamKind
 from .policy import Action, ActionKind, Delivery
 
+logger = logging.getLogger(__name__)
 # How long a reconnecting stream can replay what it missed (Last-Event-ID).
 STREAM_LOG_DAYS = 7
 
@@ -28,13 +31,21 @@ def event_record(*, kind: ActionKind, actor, video=None, payload: dict) -> Event
     from .tasks import fan_out_event
 
     event = Event.objects.create(kind=kind, actor=actor, video=video, payload=payload)
-
-    def fan_out_after_commit():
-        fan_out_event.delay(event.pk)
-
-    # Robust: with the broker down the committed action still answers; the sweeper sends the event later.
-    transaction.on_commit(fan_out_after_commit, robust=True)
+    transaction.on_commit(lambda: _send(fan_out_event, event.pk))
     return event
+
+
+def _send(task, *args) -> bool:
+    """Queue a task; with the broker down, log and leave the event pending for the sweeper to re-send.
+
+    The action has committed by now: a broker outage must not turn it into an error for the user.
+    """
+    try:
+        task.delay(*args)
+    except BrokerUnavailable as error:
+        logger.warning("broker unavailable (%s): %s%r left for the sweeper", error, task.name, args)
+        return False
+    return True
 
 
 def action_from_event(event: Event) -> Action:
@@ -185,8 +196,10 @@ def event_deliver(*, event_id: int) -> None:
         if event.chunk_bounds is None:
             action = action_from_event(event)
             blocked, muted = _audience_facts(event.actor_id, policy.candidate_ids(action))
-            written = notifications_write(event, policy.deliveries(action, blocked_actor=blocked, muted=muted))
-            event.notification_count = len(written)
+            deliveries = policy.deliveries(action, blocked_actor=blocked, muted=muted)
+            held = _hold_anonymous(event, deliveries)
+            written = notifications_write(event, [d for d in deliveries if d not in held])
+            event.notification_count = len(written) + len(held)
             if event.kind == ActionKind.POST:
                 event.chunk_bounds = _post_chunk_bounds(event.actor_id)
             if not event.chunk_bounds:
@@ -194,6 +207,47 @@ def event_deliver(*, event_id: int) -> None:
             event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
         if event.status == EventStatus.PENDING:
             transaction.on_commit(lambda: _dispatch_missing_chunks(event))
+
+
+def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """With share batching on, anonymous deliveries wait for their window's release instead."""
+    if not settings.SHARE_NOTIFICATION_BATCH_SECONDS:
+        return []
+    held = [d for d in deliveries if not d.shows_actor]
+    now = timezone.now()
+    HeldShare.objects.bulk_create(
+        [HeldShare(recipient_id=d.recipient_id, event=event, type=d.type, held_at=now) for d in held],
+        ignore_conflicts=True,
+    )
+    return held
+
+
+def batch_window_start(moment: datetime, seconds: int) -> datetime:
+    """Start of the share batch window ``moment`` falls in; windows are aligned to the Unix epoch."""
+    stamp = moment.timestamp()
+    return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
+
+
+def held_shares_release(*, now: datetime | None = None) -> int:
+    """Deliver the held anonymous notifications of every closed batch window, a window's all at once.
+
+    Windows are aligned to the epoch, so however often this runs, a share made in one window reaches
+    the creator only after that window has closed, together with the other shares made in it.
+    """
+    now = now or timezone.now()
+    window = settings.SHARE_NOTIFICATION_BATCH_SECONDS
+    closed_before = batch_window_start(now, window) if window else now
+    with transaction.atomic():
+        held = list(
+            HeldShare.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(held_at__lt=closed_before)
+            .select_related("event")
+            .order_by("pk")
+        )
+        for row in held:
+            notifications_write(row.event, [Delivery(row.recipient_id, policy.NotificationType(row.type))])
+        HeldShare.objects.filter(pk__in=[row.pk for row in held]).delete()
+    return len(held)
 
 
 def _post_chunk_bounds(creator_id: int) -> list[int]:
@@ -218,8 +272,8 @@ def _dispatch_missing_chunks(event: Event) -> None:
 
     done = set(EventChunk.objects.filter(event=event).values_list("index", flat=True))
     for index in range(len(event.chunk_bounds)):
-        if index not in done:
-            fan_out_post_chunk.delay(event.pk, index)
+        if index not in done and not _send(fan_out_post_chunk, event.pk, index):
+            return
 
 
 def post_chunk_deliver(*, event_id: int, index: int) -> None:
@@ -268,7 +322,8 @@ def events_redispatch(*, event_ids: Iterable[int]) -> int:
     event_ids = list(Event.objects.filter(pk__in=event_ids, status=EventStatus.PENDING).values_list("pk", flat=True))
     Event.objects.filter(pk__in=event_ids).update(dispatched_at=timezone.now(), attempts=F("attempts") + 1)
     for event_id in event_ids:
-        fan_out_event.delay(event_id)
+        if not _send(fan_out_event, event_id):
+            break
     return len(event_ids)
 
 

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework.authtoken.views import ObtainAuthToken
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -23,7 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from inbox.policy import NOTIFICATION_TYPES
 
-from . import selectors, services
+from . import selectors, services, throttles
 from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -285,8 +286,16 @@ def _user(username: str):
     return get_object_or_404(User.objects.select_related("profile"), username=username)
 
 
+class TokenLoginView(ObtainAuthToken):
+    """POST {username, password} -> {token}; attempts are throttled per client address."""
+
+    throttle_classes = [throttles.ScopedRateThrottle]
+    throttle_scope = "login"
+
+
 class SignUpView(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "signup"
 
     @extend_schema(request=SignUpSerializer, responses={201: ProfileSerializer})
     def post(self, request):
@@ -435,6 +444,10 @@ class CommentListView(VideoScopedMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.video_comments(video=self.video)
 
+    def create(self, request, *args, **kwargs):
+        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.comment_create(
             author=self.request.user, video=self.video, **serializer.validated_data
@@ -466,6 +479,10 @@ SHARE_REQUEST = PolymorphicProxySerializer(
 @extend_schema_view(post=extend_schema(request=SHARE_REQUEST, responses={201: ShareSerializer, 403: REFUSED}))
 class ShareCreateView(VideoScopedMixin, generics.CreateAPIView):
     serializer_class = ShareSerializer
+
+    def create(self, request, *args, **kwargs):
+        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.video_share(
@@ -504,6 +521,10 @@ class MessageListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return selectors.conversation_messages(conversation=self.conversation)
+
+    def create(self, request, *args, **kwargs):
+        self.conversation()  # 404 before validation: a 400 would confirm that the conversation exists
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.message_send(

@@ -160,8 +160,18 @@ SPECTACULAR_SETTINGS |= {
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
-    # acks_late tasks come back after this long if a worker dies holding them; our tasks take seconds.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+    # A message a dead worker held unacknowledged goes back to the queue this long after delivery; a
+    # live worker scans for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds. See README.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+        # A worker killed while holding the restore lock blocks every restore until the lock expires.
+        "unacked_mutex_expire": 30,
+        # Bounds how long a web request can block on a broker that vanished without closing the socket.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+    }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
@@ -176,6 +186,13 @@ else:
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task running when the broker connection drops can no longer be acknowledged: stop it and let it come
+# back (Celery 6's default). Delivery is idempotent, so running it again is safe.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# After reconnecting with tasks in flight Celery would lower the prefetch count and raise it again as
+# they finish; with Redis it could stay lowered and the worker stopped consuming (seen in the
+# broker-outage test). Prefetch is 1 per process anyway.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -207,4 +224,49 @@ ANALYTICS_RAW_RETENTION_DAYS = env.int("ANALYTICS_RAW_RETENTION_DAYS", default=9
 CELERY_BEAT_SCHEDULE["analytics-rollup"] = {
     "task": "analytics.rollup_recent_days",
     "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL_SECONDS", default=300.0),
+}
+
+# Production hardening. Everything below is on by default outside DEBUG and DEMO_MODE; `make test` and
+# plain-HTTP setups turn HTTPS_ONLY off, load runs raise the THROTTLE_RATE_* values.
+PRODUCTION = not (DEBUG or DEMO_MODE)
+HTTPS_ONLY = env.bool("HTTPS_ONLY", default=PRODUCTION)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind a proxy that terminates TLS and sets this header itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+
+# DRF throttles count in the shared cache, so every web process sees the same numbers (and let requests
+# through while it is down: see video_platform/throttles.py).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shareloop"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "video_platform.throttles.WriteRateThrottle",
+    "video_platform.throttles.ScopedRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    # Writes per user; sign-ups and logins per client address. A rate of None switches a throttle off.
+    "writes": env.str("THROTTLE_RATE_WRITES", default="120/minute" if PRODUCTION else None),
+    "signup": env.str("THROTTLE_RATE_SIGNUP", default="20/hour" if PRODUCTION else None),
+    "login": env.str("THROTTLE_RATE_LOGIN", default="10/minute" if PRODUCTION else None),
+}
+# Proxies in front of the web server: the client address is taken that far back in X-Forwarded-For.
+# 0 ignores the header, which a client could otherwise forge to escape the login throttle.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+
+# Anonymous share notifications reach a creator in batches, at most once per window, so the moment a
+# share arrives does not single out the sharer. Off (0) in DEBUG and demo mode. See README.
+SHARE_NOTIFICATION_BATCH_SECONDS = env.int("SHARE_NOTIFICATION_BATCH_SECONDS", default=600 if PRODUCTION else 0)
+CELERY_BEAT_SCHEDULE["release-share-batches"] = {
+    "task": "inbox.release_share_batches",
+    "schedule": float(min(SHARE_NOTIFICATION_BATCH_SECONDS or 60, 60)),
 }

@@ -24,7 +24,7 @@ DEMO_USERS = [
     ("eli", "Eli Evans"),
 ]
 PRO_USERS = {"cara"}
-# Staff with the roles made by inbox/migrations/0003_operator_roles.
+# Staff with the roles made by inbox/migrations/0004_operator_roles.
 OPERATOR_USERS = [("support", "Support"), ("moderator", "Moderator")]
 DEMO_VIDEOS = {
     "cara": ["Sunrise timelapse over the bay", "Three-minute ramen hack"],

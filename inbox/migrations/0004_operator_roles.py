@@ -53,7 +53,7 @@ def delete_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0002_live_stream"),
+        ("inbox", "0003_held_share"),
         ("platform", "0002_video_clip"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
