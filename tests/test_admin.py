@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from rest_framework.authtoken.models import Token
@@ -61,6 +61,9 @@ def build_world(rows: int) -> dict:
     Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
     deliver_pending_events()
     analytics_services.rollup_incremental()
+    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):  # one share held for its batch window
+        services.video_share(sharer=creator, video=users[0].videos.get(), channel="link")
+        deliver_pending_events()
     failed = services.like_create(user=creator, video=users[0].videos.get()).event
     inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
     return {"creator": creator, "users": users, "video": video, "failed_event": failed}

@@ -26,10 +26,10 @@ class Route:
 
     @property
     def methods(self) -> list[str]:
-        """The HTTP methods the view implements (function views: GET only)."""
+        """The HTTP methods the view implements (function views: GET and POST, which may answer 405)."""
         view_class = getattr(self.callback, "view_class", None)
         if view_class is None:
-            return ["get"]
+            return ["get", "post"]
         return [m for m in ("get", *WRITE_METHODS) if hasattr(view_class, m)]
 
     @property

@@ -444,10 +444,6 @@ class CommentListView(VideoScopedMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.video_comments(video=self.video)
 
-    def create(self, request, *args, **kwargs):
-        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
-        return super().create(request, *args, **kwargs)
-
     def perform_create(self, serializer):
         serializer.instance = services.comment_create(
             author=self.request.user, video=self.video, **serializer.validated_data
@@ -479,10 +475,6 @@ SHARE_REQUEST = PolymorphicProxySerializer(
 @extend_schema_view(post=extend_schema(request=SHARE_REQUEST, responses={201: ShareSerializer, 403: REFUSED}))
 class ShareCreateView(VideoScopedMixin, generics.CreateAPIView):
     serializer_class = ShareSerializer
-
-    def create(self, request, *args, **kwargs):
-        _video(request, self.kwargs["pk"])  # 404 before validation, as for every id-bearing route
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.video_share(
@@ -521,10 +513,6 @@ class MessageListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return selectors.conversation_messages(conversation=self.conversation)
-
-    def create(self, request, *args, **kwargs):
-        self.conversation()  # 404 before validation: a 400 would confirm that the conversation exists
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.message_send(
