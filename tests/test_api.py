@@ -35,7 +35,7 @@ CATEGORIES = {"shares", "mentions", "messages", "followers", "likes", "comments"
 
 def deliver_pending() -> None:
     """What the worker does, done here: every pending event and its post chunks."""
-    for event_id in Event.objects.filter(status=EventStatus.PENDING).values_list("pk", flat=True):
+    for event_id in Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True):
         inbox_services.event_deliver(event_id=event_id)
         event = Event.objects.get(pk=event_id)
         for index in range(len(event.chunk_bounds or ())):
