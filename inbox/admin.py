@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import Event, EventChunk, Notification
+from .models import Event, EventChunk, Notification, UnreadCount
 
 
 class NotificationInline(admin.TabularInline):
@@ -58,3 +58,16 @@ class NotificationAdmin(admin.ModelAdmin):
     def mark_read(self, request, queryset):
         updated = queryset.update(unread=False, group_key=None)
         self.message_user(request, f"Marked {updated} notification(s) read.", messages.SUCCESS)
+
+
+@admin.register(UnreadCount)
+class UnreadCountAdmin(admin.ModelAdmin):
+    """Kept by database triggers: browsable, never edited by hand."""
+
+    list_display = ("recipient", "category", "count")
+    list_filter = ("category",)
+    search_fields = ("recipient__username",)
+    readonly_fields = ("recipient", "category", "count")
+
+    def has_add_permission(self, request):
+        return False
