@@ -93,11 +93,7 @@ def _rows(event: Event, deliveries: Sequence[Delivery], now) -> list[tuple]:
 def _insert(rows: list[tuple], conflict_clause: str) -> list[int]:
     table = Notification._meta.db_table
     if connection.vendor == "postgresql":
-        # One array per column: 13 parameters for any batch size, where VALUES takes 13 per row and
-        # the driver's parsing of thousands of placeholders costs more than the insert itself.
-        fields = {field.column: field for field in Notification._meta.concrete_fields}
-        arrays = ", ".join(f"%s::{fields[column].db_type(connection)}[]" for column in NOTIFICATION_COLUMNS)
-        source, params = f"SELECT * FROM unnest({arrays})", [list(column) for column in zip(*rows)]
+        source, params = _unnest_source(rows)
     else:
         row_sql = "(" + ", ".join(["%s"] * len(NOTIFICATION_COLUMNS)) + ")"
         source, params = f"VALUES {', '.join([row_sql] * len(rows))}", [value for row in rows for value in row]
@@ -105,6 +101,31 @@ def _insert(rows: list[tuple], conflict_clause: str) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _unnest_source(rows: list[tuple]) -> tuple[str, list]:
+    """The rows as one array per varying column and one value per constant one (most of a fan-out's).
+
+    VALUES would take 13 placeholders per row, and the driver's parsing of thousands of them costs
+    more than PostgreSQL's insert; this takes at most 13 parameters for any number of rows.
+    """
+    fields = {field.column: field for field in Notification._meta.concrete_fields}
+    selected, constants, arrays, unnested = [], [], [], []
+    for index, column in enumerate(NOTIFICATION_COLUMNS):
+        values = [row[index] for row in rows]
+        db_type = fields[column].db_type(connection)
+        if column == "recipient_id" or any(value != values[0] for value in values):
+            selected.append(f"u.{column}")
+            unnested.append(column)
+            arrays.append((f"%s::{db_type}[]", values))
+        else:
+            selected.append(f"%s::{db_type}")
+            constants.append(values[0])
+    sql = (
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(sql for sql, _ in arrays)}) "
+        f"AS u({', '.join(unnested)})"
+    )
+    return sql, [*constants, *(values for _, values in arrays)]
 
 
 def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[int]:
