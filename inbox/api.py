@@ -1,6 +1,7 @@
 """Inbox API: notifications, read state, unread counts and event status."""
 
 import django_filters
+from django.utils.functional import cached_property
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -29,10 +30,35 @@ class NotificationSerializer(serializers.ModelSerializer):
         # The policy, not the stored row, decides: an anonymous type never shows an actor.
         return notification.actor if policy.shows_actor(notification.type) else None
 
+    @cached_property
+    def _actor_serializer(self):
+        # One instance for the whole page: building a serializer per row cost more than the query.
+        return UserBriefSerializer()
+
     @extend_schema(responses=UserBriefSerializer(allow_null=True))
     def get_actor(self, notification) -> dict | None:
         actor = self._actor(notification)
-        return UserBriefSerializer(actor).data if actor else None
+        return self._actor_serializer.to_representation(actor) if actor else None
+
+    def to_representation(self, notification):
+        """ModelSerializer's output built directly: an inbox page serialises 20 of these per request.
+
+        tests/test_inbox_reads.py holds it equal to the generic output, field for field.
+        """
+        fields, actor, video = self.fields, self._actor(notification), notification.video
+        return {
+            "id": notification.pk,
+            "type": notification.type,
+            "category": notification.category,
+            "text": self.get_text(notification),
+            "actor": self._actor_serializer.to_representation(actor) if actor else None,
+            "video": fields["video"].to_representation(video) if video else None,
+            "conversation": notification.conversation_id,
+            "count": notification.count,
+            "unread": notification.unread,
+            "created_at": fields["created_at"].to_representation(notification.created_at),
+            "updated_at": fields["updated_at"].to_representation(notification.updated_at),
+        }
 
     def get_text(self, notification) -> str:
         actor = self._actor(notification)
@@ -82,7 +108,11 @@ class InboxView(generics.ListAPIView):
     filterset_class = InboxFilter
 
     def get_queryset(self):
-        return selectors.inbox_notifications(user=self.request.user)
+        # Only the columns a page shows: the joined user, profile and video rows are otherwise loaded whole.
+        return selectors.inbox_notifications(user=self.request.user).only(
+            "type", "category", "excerpt", "count", "unread", "conversation", "created_at", "updated_at",
+            "actor__username", "actor__profile__display_name", "video__caption",
+        )  # fmt: skip
 
 
 class NotificationDetailView(generics.RetrieveAPIView):
