@@ -113,7 +113,7 @@ class Services:
         )  # fmt: skip
         self.worker = self._spawn(
             [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
-             "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"bench-{os.getpid()}@%h"],
             env, "worker.log",
         )  # fmt: skip
