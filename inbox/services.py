@@ -146,6 +146,19 @@ def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[in
     return ids
 
 
+def _commit_without_waiting_for_flush() -> None:
+    """Let this fan-out transaction commit before its WAL reaches disk (PostgreSQL; call inside it).
+
+    Safe because the outbox can always redo it: a crash loses the newest commits whole and in order,
+    so the rows vanish together with the event's done status or chunk claim, and the sweeper delivers
+    again, still exactly once. Not for the user action and its event row, nor for a transaction that
+    sends tasks on commit which rely on what it wrote.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def event_deliver(*, event_id: int) -> None:
     """Apply an event to every inbox it reaches. A delivered event is never applied again."""
     with transaction.atomic():
@@ -161,6 +174,8 @@ def event_deliver(*, event_id: int) -> None:
                 event.chunk_bounds = _post_chunk_bounds(event.actor_id)
             if not event.chunk_bounds:
                 event.status, event.done_at = EventStatus.DONE, timezone.now()
+                # Planned chunks are sent on commit and need their bounds durable; a finished event does not.
+                _commit_without_waiting_for_flush()
             event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
         if event.status == EventStatus.PENDING:
             transaction.on_commit(lambda: _dispatch_missing_chunks(event))
@@ -196,6 +211,7 @@ def post_chunk_deliver(*, event_id: int, index: int) -> None:
     """Deliver ``post`` notifications to one chunk of a new post's followers, exactly once."""
     try:
         with transaction.atomic():
+            _commit_without_waiting_for_flush()
             # Claiming the chunk first makes a concurrent duplicate wait here, then fail, writing nothing.
             chunk = EventChunk.objects.create(event_id=event_id, index=index)
             event = Event.objects.select_related("video").get(pk=event_id)
