@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -469,8 +470,12 @@ class Bench:
         for _ in range(20):
             for path in endpoints.values():
                 self.api.timed("GET", path, token)
+        order = list(endpoints.items())
+        shuffler = random.Random(8)
         for _ in range(self.args.reads):
-            for name, path in endpoints.items():  # interleaved: machine noise hits every endpoint alike
+            # Interleaved, in a new order each round: noise and cache effects hit every endpoint alike.
+            shuffler.shuffle(order)
+            for name, path in order:
                 samples[name].append(self.api.timed("GET", path, token))
         p99 = {name: percentile(values, 99) * 1000 for name, values in samples.items()}
         p50 = {name: percentile(values, 50) * 1000 for name, values in samples.items()}
