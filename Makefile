@@ -50,3 +50,14 @@ scenarios: install
 
 clean:
 	rm -rf var staticfiles
+
+# The benchmark suite (bench/README.md): needs PostgreSQL and Redis; recreates its own database.
+# Full sizes: make bench BENCH_ARGS="--storm 20000 --latency 1000 --reads 1000 --throughput-seconds 20"
+BENCH_ARGS ?= --followers 100000 --storm 2000 --latency 300 --depth-total 1000000 --depth-user 100000 --reads 300 --throughput-seconds 10
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from . import policy, selectors, services
-from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry
+from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, UnreadCount
 
 User = get_user_model()
 
@@ -406,3 +406,17 @@ class HeldShareAdmin(admin.ModelAdmin):
     raw_id_fields = ("recipient", "event")
     list_select_related = ("recipient", "event")
     readonly_fields = ("recipient", "type", "event", "held_at")
+
+
+@admin.register(UnreadCount)
+class UnreadCountAdmin(admin.ModelAdmin):
+    """Kept by database triggers: browsable, never edited by hand."""
+
+    list_display = ("recipient", "category", "count")
+    list_filter = ("category",)
+    search_fields = ("recipient__username",)
+    list_select_related = ("recipient",)
+    readonly_fields = ("recipient", "category", "count")
+
+    def has_add_permission(self, request):
+        return False

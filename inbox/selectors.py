@@ -8,7 +8,7 @@ from video_platform.celery import app as celery_app
 from video_platform.models import Block, Profile
 
 from . import policy
-from .models import Event, EventStatus, Notification
+from .models import Event, EventStatus, Notification, UnreadCount
 from .policy import CATEGORIES
 from .services import action_from_event
 
@@ -25,12 +25,8 @@ def inbox_notifications(*, user, category: str | None = None, unread: bool | Non
 
 
 def inbox_unread_counts(*, user) -> dict:
-    rows = (
-        Notification.objects.filter(recipient=user, unread=True)
-        .values_list("category")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    """Read from the trigger-maintained counters: constant time however deep the inbox is."""
+    rows = UnreadCount.objects.filter(recipient=user).values_list("category", "count")
     by_category = dict.fromkeys(CATEGORIES, 0) | dict(rows)
     return {"total": sum(by_category.values()), "by_category": by_category}
 

@@ -1,0 +1,640 @@
+"""Shareloop's benchmark suite: every figure is a ratio against a baseline measured in the same run.
+
+    python -m bench.run [--followers 100000 --storm 20000 --latency 1000 --depth-total 1000000 ...]
+
+It recreates its own database, serves the app with gunicorn (2 workers) and runs one Celery worker
+(2 processes) on the bench settings, drives the real API over HTTP, and prints one table row per figure.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shareloop_bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ["DEBUG"] = "0"
+os.environ["DEMO_MODE"] = "0"
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+os.environ.setdefault("SHARELOOP_VAR_DIR", str(OUT_DIR))
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    assert name.startswith("shareloop_bench"), f"refusing to recreate {name!r}: not a bench database"
+    admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+
+
+class Api:
+    """A plain HTTP/1.1 client: one connection per request, as gunicorn's sync workers close them."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    def call(self, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | None]:
+        headers = {"Authorization": f"Token {token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        return response.status, (json.loads(raw) if raw else None)
+
+    def timed(self, method: str, path: str, token: str, body: dict | None = None) -> float:
+        start = time.perf_counter()
+        status, _ = self.call(method, path, token, body)
+        elapsed = time.perf_counter() - start
+        if status >= 400:
+            raise RuntimeError(f"{method} {path} answered {status}")
+        return elapsed
+
+
+class Services:
+    """The app under test: gunicorn with 2 sync workers and one Celery worker with 2 processes."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        env = os.environ | {"LOG_LEVEL": "WARNING"}
+        self.web = self._spawn(
+            [sys.executable, "-m", "gunicorn", "video_platform.wsgi:application", "--workers", "2",
+             "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning"],
+            env, "web.log",
+        )  # fmt: skip
+        self.worker = self._spawn(
+            [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
+             "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"bench-{os.getpid()}@%h"],
+            env, "worker.log",
+        )  # fmt: skip
+
+    def _spawn(self, argv: list[str], env: dict, log_name: str) -> subprocess.Popen:
+        log = open(OUT_DIR / log_name, "w")
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def worker_peak_rss_mib(self) -> float:
+        """Peak resident memory (VmHWM) of the worker's pool processes and of its main process."""
+        pids = [self.worker.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.worker.pid:
+                pids.append(int(stat.parent.name))
+        peaks = []
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.figures: list[Figure] = []
+        self.notes: dict[str, object] = {}
+
+    # ---- setup -------------------------------------------------------------------------------------
+
+    def seed_users(self, count: int) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, "
+                "is_staff, is_active, date_joined) "
+                "SELECT '!', false, 'u' || g, '', '', '', false, true, now() FROM generate_series(1, %s) g",
+                [count],
+            )
+            cursor.execute(
+                "INSERT INTO platform_profile (user_id, display_name, bio, is_pro, dm_policy, tag_policy, muted_types) "
+                "SELECT u.id, u.username, '', false, 'everyone', 'everyone', '[]'::jsonb FROM auth_user u "
+                "WHERE NOT EXISTS (SELECT 1 FROM platform_profile p WHERE p.user_id = u.id)"
+            )
+            cursor.execute(
+                "INSERT INTO authtoken_token (key, user_id, created) "
+                "SELECT substr(md5('bench' || u.id) || md5('token' || u.id), 1, 40), u.id, now() FROM auth_user u "
+                "WHERE NOT EXISTS (SELECT 1 FROM authtoken_token t WHERE t.user_id = u.id)"
+            )
+            cursor.execute("SELECT id FROM auth_user WHERE username LIKE 'u%%' ORDER BY id")
+            self.mass_ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SELECT user_id, key FROM authtoken_token")
+            self.tokens = dict(cursor.fetchall())
+
+    def named_user(self, username: str):
+        from django.contrib.auth import get_user_model
+        from rest_framework.authtoken.models import Token
+
+        user = get_user_model().objects.create_user(username=username)
+        self.tokens[user.pk] = Token.objects.create(user=user).key
+        return user
+
+    def wait_events(self, events, timeout: float = 1800.0) -> None:
+        from inbox.models import EventStatus
+
+        deadline = time.monotonic() + timeout
+        while events.filter(status=EventStatus.PENDING).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("events still pending at the deadline")
+            time.sleep(0.02)
+        failed = events.filter(status=EventStatus.FAILED).count()
+        if failed:
+            raise RuntimeError(f"{failed} events failed: see {OUT_DIR / 'worker.log'}")
+
+    def noop_round_trip(self) -> float:
+        from bench.tasks import bench_redis, noop
+
+        key = f"bench:reply:{uuid.uuid4().hex}"
+        start = time.perf_counter()
+        noop.delay(key)
+        if bench_redis().blpop([key], timeout=60) is None:
+            raise RuntimeError("the no-op task never ran")
+        return time.perf_counter() - start
+
+    def vacuum(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+    # ---- 1. celebrity post ----------------------------------------------------------------------------
+
+    def celebrity_post(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
+        from django.utils import timezone
+        from notifications.signals import notify
+
+        from bench.tasks import PUBLISHED_KEY, bench_redis
+        from inbox.models import Event, Notification
+        from inbox.services import NOTIFICATION_COLUMNS
+        from video_platform.models import Follow, Video
+
+        followers = self.args.followers
+        celeb = self.named_user("celebrity")
+        Follow.objects.bulk_create(
+            [Follow(follower_id=uid, followee=celeb) for uid in self.mass_ids[:followers]], batch_size=5000
+        )
+        self.vacuum()
+        caption = "New video for all of you"
+
+        video = Video.objects.create(creator=celeb, caption=caption)
+        event = Event.objects.create(kind="post", actor=celeb, video=video, payload={}, status="done")
+        stamp = timezone.now()
+        follower_ids = list(
+            Follow.objects.filter(followee=celeb).order_by("follower_id").values_list("follower_id", flat=True)
+        )
+        start = time.perf_counter()
+        rows = [
+            (uid, "post", "posts", celeb.pk, video.pk, None, event.pk, caption, 1, True, None, stamp, stamp)
+            for uid in follower_ids
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            copy_sql = f"COPY {Notification._meta.db_table} ({', '.join(NOTIFICATION_COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        copy_seconds = time.perf_counter() - start
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Notification._meta.db_table} WHERE event_id = %s", [event.pk])
+        self.vacuum()
+
+        start = time.perf_counter()
+        peer_recipients = get_user_model().objects.filter(following_set__followee=celeb)
+        notify.send(celeb, recipient=peer_recipients, verb="posted a new video", action_object=video)
+        peer_seconds = time.perf_counter() - start
+        self.vacuum()
+
+        bench_redis().set(PUBLISHED_KEY, 0)
+        start = time.perf_counter()
+        status, body = self.api.call("POST", "/api/videos/", self.tokens[celeb.pk], {"caption": caption})
+        assert status == 201, (status, body)
+        self.wait_events(Event.objects.filter(pk=body["event_id"]))
+        path_seconds = time.perf_counter() - start
+        messages = int(bench_redis().get(PUBLISHED_KEY))
+        written = Notification.objects.filter(event_id=body["event_id"]).count()
+        assert written == followers, f"{written} rows for {followers} followers"
+        rss = self.services.worker_peak_rss_mib()
+
+        self.notes["celebrity"] = dict(
+            followers=followers, copy_seconds=copy_seconds, peer_seconds=peer_seconds,
+            path_seconds=path_seconds, broker_messages=messages,
+        )  # fmt: skip
+        path_rate, copy_rate, peer_rate = followers / path_seconds, followers / copy_seconds, followers / peer_seconds
+        self.figures += [
+            Figure("1 celebrity post: rows/s, API to last row", path_rate, "rows/s", copy_rate, "COPY rows/s",
+                   ">= 0.5x", path_rate >= 0.5 * copy_rate),
+            Figure("1 celebrity post: rows/s vs the peer", path_rate, "rows/s", peer_rate, "notify.send rows/s",
+                   ">= 4x", path_rate >= 4 * peer_rate),
+            Figure("1 celebrity post: broker messages per 500 recipients", messages / (followers / 500), "msgs",
+                   None, f"{messages} messages", "<= 1", messages <= followers / 500),
+            Figure("1 celebrity post: worker peak RSS", rss, "MiB", None, "", "< 250 MiB", rss < 250),
+        ]  # fmt: skip
+
+    # ---- 2. share storm -----------------------------------------------------------------------------
+
+    def concurrently(self, requests: list[tuple[str, str, str, dict]]) -> list[int]:
+        def send(request):
+            return self.api.call(*request)[0]
+
+        with ThreadPoolExecutor(self.args.clients) as pool:
+            return list(pool.map(send, requests))
+
+    def comment_wave(self, video, authors: list[int]) -> float:
+        """Seconds from the first of these concurrent comments to the last one's notification."""
+        from inbox.models import Event, EventStatus
+
+        requests = [("POST", f"/api/videos/{video.pk}/comments/", self.tokens[uid], {"text": "nice"}) for uid in authors]
+        start = time.perf_counter()
+        statuses = self.concurrently(requests)
+        self.wait_events(Event.objects.filter(video=video, status=EventStatus.PENDING))
+        elapsed = time.perf_counter() - start
+        assert statuses.count(201) == len(authors), "comment requests failed"
+        return elapsed
+
+    def share_storm(self) -> None:
+        from inbox.models import Event, Notification
+        from video_platform.models import Video
+
+        size = self.args.storm
+        sharers = self.mass_ids[:size]
+        commented = Video.objects.create(creator=self.named_user("commented_creator"), caption="comment baseline")
+        storm_creator = self.named_user("storm_creator")
+        viral = Video.objects.create(creator=storm_creator, caption="viral")
+
+        # The ungrouped baseline runs half before and half after the storm, so drifting machine load
+        # weighs on both alike.
+        half = size // 2
+        comment_seconds = self.comment_wave(commented, sharers[:half])
+        share_requests = [
+            ("POST", f"/api/videos/{viral.pk}/shares/", self.tokens[uid], {"channel": "link"}) for uid in sharers
+        ]
+        start = time.perf_counter()
+        statuses = self.concurrently(share_requests)
+        self.wait_events(Event.objects.filter(video=viral))
+        share_seconds = time.perf_counter() - start
+        assert statuses.count(201) == size, "share requests failed"
+        comment_seconds += self.comment_wave(commented, sharers[half:])
+        ungrouped = Notification.objects.filter(video=commented, type="comment").count()
+        assert ungrouped == size, f"{ungrouped} comment notifications for {size} comments"
+
+        groups = list(
+            Notification.objects.filter(recipient=storm_creator, type="share", unread=True).values_list(
+                "count", "actor_id"
+            )
+        )
+        share_count = Video.objects.get(pk=viral.pk).share_count
+        exact = groups == [(size, None)] and share_count == size
+        self.notes["storm"] = dict(
+            size=size, groups=groups, share_count=share_count, share_seconds=share_seconds,
+            comment_seconds=comment_seconds,
+        )  # fmt: skip
+        self.figures += [
+            Figure("2 share storm: one anonymous group, count = share count = N", float(exact), "bool", None,
+                   f"groups {groups}, share_count {share_count}", "exact", exact),
+            Figure("2 share storm: shares processed/s", size / share_seconds, "/s", size / comment_seconds,
+                   "ungrouped comments/s", ">= 0.5x", comment_seconds / share_seconds >= 0.5),
+        ]  # fmt: skip
+
+    # ---- 3. share -> inbox latency --------------------------------------------------------------------
+
+    def share_latency(self) -> None:
+        from video_platform.models import Video
+
+        count, period = self.args.latency, 1 / self.args.latency_rate
+        creator = self.named_user("latency_creator")
+        video = Video.objects.create(creator=creator, caption="latency")
+        creator_token = self.tokens[creator.pk]
+        for _ in range(20):
+            self.noop_round_trip()
+        noop, latency = [], []
+        next_tick = time.perf_counter()
+        for i, uid in enumerate(self.mass_ids[:count]):
+            noop.append(self.noop_round_trip())
+            status, _ = self.api.call("POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"})
+            answered = time.perf_counter()
+            assert status == 201
+            while True:
+                _, page = self.api.call("GET", "/api/inbox/?category=shares&limit=1", creator_token)
+                if page["results"] and page["results"][0]["count"] >= i + 1:
+                    break
+            latency.append(time.perf_counter() - answered)
+            next_tick += period
+            time.sleep(max(0.0, next_tick - time.perf_counter()))
+        noop_p50, p50, p99 = percentile(noop, 50), percentile(latency, 50), percentile(latency, 99)
+        self.notes["latency"] = dict(
+            count=count, rate_per_s=self.args.latency_rate, noop_p50_ms=noop_p50 * 1000,
+            noop_p99_ms=percentile(noop, 99) * 1000, p50_ms=p50 * 1000, p99_ms=p99 * 1000,
+        )  # fmt: skip
+        self.figures += [
+            Figure("3 share -> inbox latency p50", p50 * 1000, "ms", noop_p50 * 1000, "no-op task round trip p50",
+                   "<= 3x", p50 <= 3 * noop_p50),
+            Figure("3 share -> inbox latency p99 (reported)", p99 * 1000, "ms", percentile(noop, 99) * 1000,
+                   "no-op task round trip p99", "", None),
+        ]  # fmt: skip
+
+    # ---- 4, 5. inbox reads at depth, unread counts ----------------------------------------------------
+
+    def seed_depth(self, reader) -> None:
+        from django.db import connection
+
+        from video_platform.models import Video
+
+        total, own = self.args.depth_total, self.args.depth_user
+        videos = [Video.objects.create(creator_id=uid, caption=f"seeded {uid}").pk for uid in self.mass_ids[:20]]
+        actors = self.mass_ids[:1000]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM inbox_notification"
+            )
+            existing = cursor.fetchone()[0]
+            others = max(0, total - own - existing)
+            for recipient_sql, rows, params in (
+                ("%s", own, [reader.pk]),
+                ("(%s::bigint[])[1 + g %% %s]", others, [self.mass_ids, len(self.mass_ids)]),
+            ):
+                cursor.execute(
+                    "INSERT INTO inbox_notification (recipient_id, type, category, actor_id, video_id, "
+                    "conversation_id, event_id, excerpt, count, unread, group_key, created_at, updated_at) "
+                    f"SELECT {recipient_sql}, (ARRAY['post','comment','follow','mention'])[1 + g %% 4], "
+                    "(ARRAY['posts','comments','followers','mentions'])[1 + g %% 4], "
+                    "(%s::bigint[])[1 + g %% %s], (%s::bigint[])[1 + g %% %s], NULL, NULL, 'seeded', 1, true, NULL, "
+                    "now() - g * interval '1 millisecond', now() - g * interval '1 millisecond' "
+                    "FROM generate_series(1, %s) g",
+                    [*params, actors, len(actors), videos, len(videos), rows],
+                )
+        self.vacuum()
+
+    def inbox_reads(self) -> None:
+        from inbox.models import Notification
+
+        reader = self.named_user("deep_reader")
+        self.seed_depth(reader)
+        token = self.tokens[reader.pk]
+        total = Notification.objects.count()
+        held = Notification.objects.filter(recipient=reader).count()
+        unread = Notification.objects.filter(recipient=reader, unread=True).count()
+
+        cursor_path = "/api/inbox/"
+        for _ in range(499):
+            _, page = self.api.call("GET", cursor_path, token)
+            next_url = urlsplit(page["next"])
+            cursor_path = f"{next_url.path}?{next_url.query}"
+        depth = 499 * 20
+        endpoints = {
+            "floor": "/bench/floor/",
+            "first page": "/api/inbox/",
+            "page 500 (cursor)": cursor_path,
+            "page 500 (offset)": f"/bench/inbox-offset/?limit=20&offset={depth}",
+            "unread count": "/api/inbox/unread-count/",
+        }
+        _, page = self.api.call("GET", cursor_path, token)
+        _, offset_page = self.api.call("GET", endpoints["page 500 (offset)"], token)
+        assert [n["id"] for n in page["results"]] == [n["id"] for n in offset_page["results"]], "pages disagree"
+        _, counts = self.api.call("GET", endpoints["unread count"], token)
+        assert counts["total"] == unread, (counts, unread)
+
+        samples: dict[str, list[float]] = {name: [] for name in endpoints}
+        for _ in range(20):
+            for path in endpoints.values():
+                self.api.timed("GET", path, token)
+        order = list(endpoints.items())
+        shuffler = random.Random(8)
+        for _ in range(self.args.reads):
+            # Interleaved, in a new order each round: noise and cache effects hit every endpoint alike.
+            shuffler.shuffle(order)
+            for name, path in order:
+                samples[name].append(self.api.timed("GET", path, token))
+        p99 = {name: percentile(values, 99) * 1000 for name, values in samples.items()}
+        p50 = {name: percentile(values, 50) * 1000 for name, values in samples.items()}
+        self.notes["reads"] = dict(total_notifications=total, reader_holds=held, reader_unread=unread,
+                                   requests_each=self.args.reads, p50_ms=p50, p99_ms=p99)  # fmt: skip
+        floor = p99["floor"]
+        self.figures += [
+            Figure("4 inbox first page p99", p99["first page"], "ms", floor, "floor p99", "<= 2x",
+                   p99["first page"] <= 2 * floor),
+            Figure("4 inbox page 500 by cursor p99", p99["page 500 (cursor)"], "ms", floor, "floor p99", "<= 2x",
+                   p99["page 500 (cursor)"] <= 2 * floor),
+            Figure("4 inbox page 500 by offset p99 (contrast)", p99["page 500 (offset)"], "ms", floor, "floor p99",
+                   "", None),
+            Figure("5 unread count p99", p99["unread count"], "ms", floor, "floor p99", "<= 1.2x",
+                   p99["unread count"] <= 1.2 * floor),
+        ]  # fmt: skip
+
+    # ---- 6. write API throughput --------------------------------------------------------------------
+
+    def write_throughput(self) -> None:
+        from inbox.models import Event
+        from video_platform.models import Video
+
+        seconds, clients = self.args.throughput_seconds, self.args.clients
+        videos = [Video.objects.create(creator_id=uid, caption="shared a lot").pk for uid in self.mass_ids[-20:]]
+        sharers = self.mass_ids[: len(self.mass_ids) - 20]
+
+        def load(path_for, body) -> float:
+            def client(index: int) -> int:
+                done, deadline = 0, time.perf_counter() + seconds
+                while time.perf_counter() < deadline:
+                    uid = sharers[(index * 7919 + done * clients) % len(sharers)]
+                    status, _ = self.api.call("POST", path_for(index + done * clients), self.tokens[uid], body)
+                    assert status == 201, status
+                    done += 1
+                return done
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                done = sum(pool.map(client, range(clients)))
+            return done / (time.perf_counter() - start)
+
+        first_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        floor_before = load(lambda i: "/bench/floor/", {"channel": "link"})
+        shares = load(lambda i: f"/api/videos/{videos[i % len(videos)]}/shares/", {"channel": "link"})
+        self.wait_events(Event.objects.filter(pk__gt=first_event))
+        floor_after = load(lambda i: "/bench/floor/", {"channel": "link"})
+        floor = (floor_before + floor_after) / 2
+        self.notes["throughput"] = dict(seconds=seconds, clients=clients, floor_before=floor_before,
+                                        floor_after=floor_after, shares=shares)  # fmt: skip
+        self.figures.append(
+            Figure("6 POST /api/videos/{id}/shares/ throughput", shares, "req/s", floor, "floor POST req/s",
+                   ">= 0.5x", shares >= 0.5 * floor)
+        )
+
+    # ---- the run ----------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        import django
+
+        started = time.time()
+        recreate_database()
+        django.setup()
+        from video_platform.celery import app
+
+        self.seed_users(max(self.args.followers, self.args.storm, self.args.latency, 2000))
+        self.vacuum()
+        app.control.purge()
+        self.services = Services(free_port())
+        self.api = Api(self.services.port)
+        self.services.start()
+        try:
+            self.wait_ready()
+            stages = {
+                "celebrity": self.celebrity_post, "storm": self.share_storm, "latency": self.share_latency,
+                "reads": self.inbox_reads, "throughput": self.write_throughput,
+            }  # fmt: skip
+            for name, stage in stages.items():
+                if name in self.args.only or not self.args.only:
+                    stage_start = time.perf_counter()
+                    print(f"== {name} ...", flush=True)
+                    stage()
+                    print(f"   {name} took {time.perf_counter() - stage_start:.0f}s", flush=True)
+        finally:
+            self.services.stop()
+        self.report(time.time() - started)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _ = self.api.call("GET", "/bench/floor/", "no-such-token")
+                if status == 401:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the web server did not start: see {OUT_DIR / 'web.log'}")
+            time.sleep(0.2)
+        self.noop_round_trip()
+
+    def machine(self) -> dict:
+        from django.db import connection
+
+        from bench.tasks import bench_redis
+
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")), platform.processor(),
+        )  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            pg = cursor.fetchone()[0]
+        return dict(
+            cpu=cpu, cores=os.cpu_count(), memory_gib=round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30),
+            load_average=os.getloadavg(), python=platform.python_version(), postgresql=pg,
+            redis=bench_redis().info("server")["redis_version"],
+        )  # fmt: skip
+
+    def report(self, seconds: float) -> None:
+        lines = [
+            "| figure | value | baseline | ratio | target | met |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in self.figures:
+            baseline = f"{f.baseline:,.1f} ({f.baseline_name})" if f.baseline else f.baseline_name
+            ratio = f"{f.ratio:.3f}x" if f.ratio is not None else ""
+            met = {True: "yes", False: "NO", None: "(reported)"}[f.met]
+            lines.append(f"| {f.name} | {f.value:,.1f} {f.unit} | {baseline} | {ratio} | {f.target} | {met} |")
+        table = "\n".join(lines)
+        command = " ".join(["python -m bench.run", *sys.argv[1:]])
+        result = dict(
+            command=command, seconds=seconds, args=vars(self.args), machine=self.machine(),
+            figures=[asdict(f) | {"ratio": f.ratio} for f in self.figures], notes=self.notes,
+        )  # fmt: skip
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        (OUT_DIR / f"results-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
+        (OUT_DIR / f"results-{stamp}.md").write_text(table + "\n")
+        print()
+        print(table)
+        print(f"\n{command}: {seconds:.0f}s; machine {json.dumps(result['machine'])}")
+        print(f"details: {OUT_DIR / f'results-{stamp}.json'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--followers", type=int, default=100_000, help="celebrity post fan-out")
+    parser.add_argument("--storm", type=int, default=20_000, help="concurrent link shares of one video")
+    parser.add_argument("--latency", type=int, default=1000, help="shares timed from API answer to inbox")
+    parser.add_argument("--latency-rate", type=float, default=20.0, help="shares per second in the latency run")
+    parser.add_argument("--depth-total", type=int, default=1_000_000, help="notifications in the table")
+    parser.add_argument("--depth-user", type=int, default=100_000, help="notifications of the deep reader")
+    parser.add_argument("--reads", type=int, default=1000, help="timed requests per read endpoint")
+    parser.add_argument("--throughput-seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--only", nargs="*", default=[], help="stages: celebrity storm latency reads throughput")
+    Bench(parser.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The inbox page's fast serialisation says exactly what the generic serializer says, privacy included."""
+
+import pytest
+from rest_framework import serializers
+
+from inbox import services as inbox_services
+from inbox.api import NotificationSerializer
+from inbox.models import Notification
+from video_platform import services
+
+from .conftest import api_client
+from .factories import UserFactory, VideoFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(result):
+    inbox_services.event_deliver(event_id=result.event.pk)
+    return result
+
+
+@pytest.fixture
+def mixed_inbox():
+    creator, sharer, tagger, friend = (UserFactory.create() for _ in range(4))
+    video = VideoFactory.create(creator=creator)
+    deliver(services.video_share(sharer=sharer, video=video, channel="link"))
+    deliver(services.video_share(sharer=tagger, video=video, channel="tag", tagged=[creator, friend]))
+    deliver(services.video_share(sharer=sharer, video=video, channel="dm", recipients=[creator], message="see"))
+    deliver(services.comment_create(author=friend, video=video, text="so good"))
+    deliver(services.follow_create(follower=friend, followee=creator))
+    deliver(services.like_create(user=friend, video=video))
+    return creator, sharer, tagger, video
+
+
+def test_inbox_page_equals_the_generic_model_serializer_output(mixed_inbox):
+    creator = mixed_inbox[0]
+    page = api_client(creator).get("/api/inbox/").json()["results"]
+    generic = [
+        serializers.ModelSerializer.to_representation(NotificationSerializer(), n)
+        for n in Notification.objects.filter(recipient=creator).order_by("-updated_at", "-id")
+    ]
+    assert len(page) == 6
+    assert page == generic
+
+
+def test_link_share_in_the_inbox_page_never_names_the_sharer(mixed_inbox):
+    creator, sharer, tagger, video = mixed_inbox
+    page = api_client(creator).get("/api/inbox/").json()["results"]
+    share = next(n for n in page if n["type"] == "share")
+    assert share["actor"] is None
+    assert share["count"] == 1
+    assert sharer.username not in str(share) and tagger.username not in str(share)
+    assert share["text"] == "Your video was shared once"
+
+
+def test_tagged_and_messaged_creator_sees_who_did_it(mixed_inbox):
+    creator, sharer, tagger, _ = mixed_inbox
+    page = api_client(creator).get("/api/inbox/").json()["results"]
+    shown = {n["type"]: n["actor"]["username"] for n in page if n["actor"]}
+    assert shown["tag"] == tagger.username
+    assert shown["message"] == sharer.username
