@@ -15,9 +15,10 @@ BEGIN
         SELECT recipient_id, category, count(*) FROM new_rows WHERE unread GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (recipient_id, category) DO UPDATE SET count = c.count + excluded.count;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO inbox_unreadcount AS c (recipient_id, category, count)
-        SELECT recipient_id, category, -count(*) FROM old_rows WHERE unread GROUP BY 1, 2 ORDER BY 1, 2
-        ON CONFLICT (recipient_id, category) DO UPDATE SET count = c.count + excluded.count;
+        -- Update only: when a user is deleted their counters may already be gone, and must not come back.
+        UPDATE inbox_unreadcount AS c SET count = c.count - gone.n
+        FROM (SELECT recipient_id, category, count(*) AS n FROM old_rows WHERE unread GROUP BY 1, 2) AS gone
+        WHERE c.recipient_id = gone.recipient_id AND c.category = gone.category;
     ELSE
         INSERT INTO inbox_unreadcount AS c (recipient_id, category, count)
         SELECT recipient_id, category, sum(delta) FROM (
