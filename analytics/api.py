@@ -43,14 +43,8 @@ class AnalyticsTotalsSerializer(serializers.Serializer):
     followers = serializers.IntegerField(help_text="New followers.")
 
 
-class AnalyticsDaySerializer(serializers.Serializer):
+class AnalyticsDaySerializer(AnalyticsTotalsSerializer):
     date = serializers.DateField()
-    video_views = serializers.IntegerField()
-    profile_views = serializers.IntegerField()
-    likes = serializers.IntegerField()
-    comments = serializers.IntegerField()
-    shares = serializers.IntegerField()
-    followers = serializers.IntegerField()
 
 
 class AnalyticsSerializer(serializers.Serializer):

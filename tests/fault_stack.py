@@ -99,7 +99,7 @@ class FaultStack:
     processes: list = field(default_factory=list)
     redis_process: subprocess.Popen | None = None
     web_url: str = ""
-    worker_count: int = 0
+    workers: list = field(default_factory=list)
 
     @property
     def redis_url(self) -> str:
@@ -174,6 +174,16 @@ class FaultStack:
         except redis.RedisError as error:
             return f"broker unreachable: {error}"
 
+    def describe_workers(self, lines: int = 15) -> str:
+        """Each worker started: running or its exit code, and the last lines it logged."""
+        described = []
+        for worker in self.workers:
+            code = worker.process.poll()
+            tail = worker.log.read_text(errors="replace").splitlines()[-lines:] if worker.log.exists() else []
+            state = "running" if code is None else f"exited with {code}"
+            described.append(f"worker {worker.name} {state}, last lines:\n" + "\n".join(tail))
+        return "\n".join(described)
+
     def start_web(self) -> str:
         port = free_port()
         self._spawn(
@@ -196,8 +206,7 @@ class FaultStack:
         return False
 
     def start_worker(self, *, concurrency: int = 2, wait: bool = True) -> Worker:
-        self.worker_count += 1
-        name = f"fault{self.worker_count}-{os.getpid()}"
+        name = f"fault{len(self.workers) + 1}-{os.getpid()}"
         log = self.directory / f"{name}.log"
         database_url = f"{self.database_url}?application_name={WORKER_APPLICATION_NAME}"
         process = self._spawn(
@@ -208,6 +217,7 @@ class FaultStack:
             self.env(DATABASE_URL=database_url),
         )  # fmt: skip
         worker = Worker(name=name, process=process, log=log)
+        self.workers.append(worker)
         if wait:
             wait_until(lambda: worker.ready() or process.poll() is not None, timeout=90, what=f"worker {name}")
             assert process.poll() is None, log.read_text()

@@ -203,6 +203,7 @@ def test_moderator_can_hide_a_video_and_a_comment():
     )
     assert Comment.objects.get(pk=comment.pk).is_hidden
     assert "Hid 1 comments." in [str(m) for m in response.context["messages"]]
+    assert b"Hide selected comments" in response.content and b"Unhide selected comments" in response.content
 
 
 def test_moderator_can_block_on_a_users_behalf():

@@ -88,6 +88,15 @@ def test_app_service_waits_for_healthy_postgres_and_redis(services, name):
     assert depends_on["redis"] == {"condition": "service_healthy"}
 
 
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_is_restarted_when_it_dies(services, name):
+    assert services[name]["restart"] == "unless-stopped"
+
+
+def test_the_one_off_migration_is_not_restarted(services):
+    assert services["migrate"]["restart"] == "no"
+
+
 def test_web_waits_for_the_migrations(services):
     assert services["web"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 

@@ -18,7 +18,7 @@ from celery.signals import before_task_publish
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count, Sum
-from kombu import Connection
+from kombu import Connection, Exchange, Queue
 from rest_framework.authtoken.models import Token
 
 from inbox.models import Event, EventChunk, EventStatus, HeldShare, Notification
@@ -36,6 +36,7 @@ User = get_user_model()
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+BROKER_TRANSPORT = "video_platform.broker:Transport"  # what settings.py picks with REDIS_URL
 SUCCEEDED = r"Task {name}\[[^\]]+\] succeeded"
 
 
@@ -76,7 +77,9 @@ def wait_for_delivery(stack, *, timeout: float, what: str) -> None:
             (e.pk, e.kind, e.status, e.attempts, e.chunks_done, len(e.chunk_bounds or ()), e.error[:200])
             for e in Event.objects.exclude(status=EventStatus.DONE)[:20]
         ]
-        raise AssertionError(f"{error}; {stack.describe_broker()}; not done: {stuck}") from None
+        raise AssertionError(
+            f"{error}; {stack.describe_broker()}; not done: {stuck}\n{stack.describe_workers()}"
+        ) from None
 
 
 def assert_all_done() -> None:
@@ -362,3 +365,34 @@ def test_batched_share_notifications_reach_the_creator_only_after_their_window_c
     first_share = Event.objects.order_by("created_at").first().created_at
     first_window_end = batch_window_start(first_share, 3) + timedelta(seconds=3)
     assert Notification.objects.get(recipient=creator).created_at >= first_window_end
+
+
+@needs_fault_stack
+def test_a_worker_connection_closes_cleanly_when_redis_dies_during_a_brpop(stack):
+    """Celery's steps on a lost connection (collect, then close) with a task unacknowledged, the next
+    BRPOP sent and a remote-control channel open: the worker must live to reconnect (video_platform/broker.py)."""
+    with Connection(stack.redis_url, transport=BROKER_TRANSPORT) as producer:
+        producer.SimpleQueue("probe").put({"task": 1})
+    connection = Connection(stack.redis_url, transport=BROKER_TRANSPORT)
+    channel = connection.default_channel
+    channel.basic_qos(prefetch_count=2)
+    delivered = []
+    connection.Consumer(Queue("probe"), callbacks=[lambda body, message: delivered.append(message)]).consume()
+    broadcast = Queue("probe.control", Exchange("probe.broadcast", type="fanout"), auto_delete=True)
+    connection.Consumer(broadcast, channel=connection.channel()).consume()
+
+    def drained() -> list:
+        try:
+            connection.drain_events(timeout=1)
+        except TimeoutError:
+            pass
+        return delivered
+
+    wait_until(drained, timeout=10, what="the task message")
+    connection.transport.cycle.on_poll_start()  # the event loop sends the next BRPOP: the queue is empty
+    assert channel._in_poll and not delivered[0].acknowledged
+
+    stack.kill_redis()
+    connection.collect(socket_timeout=1)
+    connection.close()
+    assert channel.closed

@@ -172,14 +172,27 @@ class BlockAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-def _set_hidden(modeladmin, request, queryset, *, hidden: bool):
-    changed = queryset.exclude(is_hidden=hidden).update(is_hidden=hidden)
-    noun = modeladmin.opts.verbose_name_plural
-    modeladmin.message_user(request, f"{'Hid' if hidden else 'Unhid'} {changed} {noun}.", messages.SUCCESS)
+class HideableAdmin(admin.ModelAdmin):
+    """Moderators hide and unhide rows (videos, comments) in bulk; hidden rows stay for the record."""
+
+    actions = ("hide", "unhide")
+
+    def _set_hidden(self, request, queryset, *, hidden: bool):
+        changed = queryset.exclude(is_hidden=hidden).update(is_hidden=hidden)
+        noun = self.opts.verbose_name_plural
+        self.message_user(request, f"{'Hid' if hidden else 'Unhid'} {changed} {noun}.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected %(verbose_name_plural)s", permissions=("change",))
+    def hide(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=True)
+
+    @admin.action(description="Unhide selected %(verbose_name_plural)s", permissions=("change",))
+    def unhide(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=False)
 
 
 @admin.register(Video)
-class VideoAdmin(admin.ModelAdmin):
+class VideoAdmin(HideableAdmin):
     list_display = ("id", "caption", "creator", "view_count", "like_count", "comment_count", "share_count",
                     "is_hidden", "created_at")  # fmt: skip
     list_filter = ("is_hidden", "created_at")
@@ -188,18 +201,10 @@ class VideoAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ("creator", "caption", "is_hidden", "created_at", "related", "counts_from_rows", "shares_by_channel")
     readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel")
-    actions = ("hide", "unhide", "rebuild_counts")
+    actions = (*HideableAdmin.actions, "rebuild_counts")
 
     def has_add_permission(self, request):
         return False  # Posting goes through the service, which also notifies followers.
-
-    @admin.action(description="Hide selected videos", permissions=("change",))
-    def hide(self, request, queryset):
-        _set_hidden(self, request, queryset, hidden=True)
-
-    @admin.action(description="Unhide selected videos", permissions=("change",))
-    def unhide(self, request, queryset):
-        _set_hidden(self, request, queryset, hidden=False)
 
     @admin.action(description="Rebuild counts of selected videos from their rows", permissions=("change",))
     def rebuild_counts(self, request, queryset):
@@ -284,7 +289,7 @@ class LikeAdmin(ViewOnlyAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(HideableAdmin):
     list_display = ("text", "author", "video", "is_hidden", "created_at")
     list_filter = ("is_hidden", "created_at")
     search_fields = ("text", "author__username", "=video__id")
@@ -292,18 +297,9 @@ class CommentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ("author", "video", "text", "is_hidden", "created_at")
     readonly_fields = ("author", "video", "created_at")
-    actions = ("hide", "unhide")
 
     def has_add_permission(self, request):
         return False  # Commenting goes through the service, which notifies the creator.
-
-    @admin.action(description="Hide selected comments", permissions=("change",))
-    def hide(self, request, queryset):
-        _set_hidden(self, request, queryset, hidden=True)
-
-    @admin.action(description="Unhide selected comments", permissions=("change",))
-    def unhide(self, request, queryset):
-        _set_hidden(self, request, queryset, hidden=False)
 
 
 @admin.register(Share)

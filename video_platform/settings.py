@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS |= {
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
+    # Kombu's Redis transport, mended so a worker survives Redis going away mid-BRPOP (see the module).
+    CELERY_BROKER_TRANSPORT = "video_platform.broker:Transport"
     # A message a dead worker held unacknowledged goes back to the queue this long after delivery; a
     # live worker scans for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds. See README.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
