@@ -3,6 +3,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,13 +58,9 @@ def celery_worker(django_db_setup, django_db_blocker):
         worker.kill()
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker):
-    """The app under uvicorn (ASGI) on the test database, so open SSE streams don't hold a worker thread.
-
-    pytest-django's ``live_server`` is a threaded WSGI server in the test process; a subprocess, like
-    the worker's, is what ``make demo`` runs. Yields the base URL.
-    """
+@contextmanager
+def asgi_process(log_name: str, **environment: str) -> Iterator[str]:
+    """The app under uvicorn (ASGI), as ``make demo`` serves it, on the test database; yields its URL."""
     from django.conf import settings
 
     with socket.socket() as probe:
@@ -69,31 +68,43 @@ def asgi_server(django_db_setup, django_db_blocker):
         port = probe.getsockname()[1]
     env = os.environ | {
         "DATABASE_URL": _database_url(settings.DATABASES["default"]),
-        "DEBUG": "1",
-        "INBOX_STREAM_KEEPALIVE_SECONDS": "1",  # so a test sees a keep-alive without waiting 15 s
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "asgi-test-only-not-a-secret",
+        **environment,
     }
-    log = open(ROOT / "var" / "test-web.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+    log = open(ROOT / "var" / log_name, "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "video_platform.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--timeout-graceful-shutdown", "3", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            urllib.request.urlopen(f"{url}/api/schema/", timeout=2).close()
             break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(f"uvicorn did not start (exit code {server.poll()}); see var/test-web.log")
+                raise RuntimeError(f"uvicorn did not come up on {url} (exit code {server.poll()}); see var/{log_name}")
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """Where open SSE streams are read: pytest-django's ``live_server`` is a threaded WSGI server, under
+    which Django would consume an endless async stream before sending any of it."""
+    # A keep-alive every second, so a test sees one without waiting 15 s.
+    with asgi_process("test-web.log", DEBUG="1", INBOX_STREAM_KEEPALIVE_SECONDS="1") as url:
+        yield url
 
 
 def wait_for_event(client: APIClient, event_id: int, timeout: float = 30.0) -> dict:

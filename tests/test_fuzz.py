@@ -2,11 +2,8 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from inbox.delivery import events_wait_delivered
 from inbox.models import Event
 from video_platform.models import Follow
 
-from .conftest import ROOT, _database_url
+from .conftest import ROOT, asgi_process
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,43 +23,11 @@ MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "20")
 SEED = os.environ.get("FUZZ_SEED", "1")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
-    """The project served by uvicorn on the test database, as `make demo` serves it."""
-    from django.conf import settings
-
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": _database_url(settings.DATABASES["default"]), "DEBUG": "0"}
-    env.setdefault("SECRET_KEY", "fuzz-test-only-not-a-secret")
-    log = open(ROOT / "var" / "test-fuzz-server.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "video_platform.asgi:application",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/schema/", timeout=2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"uvicorn did not come up on {url}")
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    """The project served by uvicorn on the test database, without DEBUG as in production."""
+    with asgi_process("test-fuzz-server.log", DEBUG="0") as url:
+        yield url
 
 
 def test_schemathesis_default_checks_pass_on_every_operation(celery_worker, live_server_url, tmp_path):
