@@ -30,6 +30,12 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 os.environ["DEBUG"] = "0"
 os.environ["DEMO_MODE"] = "0"
+# Production settings otherwise, but plain HTTP on loopback and a load run: the HTTPS redirect, the
+# write throttles and share batching (video_platform/settings.py) would measure something else.
+os.environ["HTTPS_ONLY"] = "0"
+os.environ["SHARE_NOTIFICATION_BATCH_SECONDS"] = "0"
+for scope in ("WRITES", "SIGNUP", "LOGIN"):
+    os.environ[f"THROTTLE_RATE_{scope}"] = "100000000/hour"
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ.setdefault("SHARELOOP_VAR_DIR", str(OUT_DIR))
 

@@ -402,8 +402,10 @@ class VideoDetailView(generics.RetrieveAPIView):
         return selectors.video_visible(viewer=self.request.user)
 
 
-def _video(request, video_id: int) -> Video:
-    return get_object_or_404(selectors.video_visible(viewer=request.user), pk=video_id)
+def _video(request, video_id: int, *, shown: bool = True) -> Video:
+    """The video, or a 404 if the caller may not open it; ``shown=False`` when only acting on it (one query less)."""
+    videos = selectors.video_visible(viewer=request.user) if shown else selectors.video_openable(viewer=request.user)
+    return get_object_or_404(videos, pk=video_id)
 
 
 class VideoScopedMixin:
@@ -411,13 +413,13 @@ class VideoScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.video = _video(request, kwargs["pk"])
+        self.video = _video(request, kwargs["pk"], shown=False)
 
 
 class VideoViewCountView(APIView):
     @extend_schema(request=None, responses={201: VideoSerializer, 200: VideoSerializer})
     def post(self, request, pk):
-        video = _video(request, pk)
+        video = _video(request, pk, shown=False)
         view = services.video_view_record(video=video, viewer=request.user)
         return Response(VideoSerializer(_video(request, pk)).data, status=201 if view else 200)
 
@@ -425,14 +427,14 @@ class VideoViewCountView(APIView):
 class LikeView(APIView):
     @extend_schema(request=None, responses={201: VideoSerializer, 200: VideoSerializer})
     def post(self, request, pk):
-        like = services.like_create(user=request.user, video=_video(request, pk))
+        like = services.like_create(user=request.user, video=_video(request, pk, shown=False))
         video = _video(request, pk)
         video.event = like.event
         return Response(VideoSerializer(video).data, status=201 if like.event else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk):
-        services.like_delete(user=request.user, video=_video(request, pk))
+        services.like_delete(user=request.user, video=_video(request, pk, shown=False))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -25,9 +25,14 @@ def video_list(*, viewer, creator=None, following_only: bool = False) -> QuerySe
     return videos.annotate(liked=Exists(viewer.likes.filter(video=OuterRef("pk"))))
 
 
-def video_visible(*, viewer) -> QuerySet:
+def video_openable(*, viewer) -> QuerySet:
     """Videos the viewer may open: everything not hidden by a moderator, and their own."""
-    return Video.objects.filter(Q(is_hidden=False) | Q(creator=viewer)).select_related("creator__profile").annotate(
+    return Video.objects.filter(Q(is_hidden=False) | Q(creator=viewer))
+
+
+def video_visible(*, viewer) -> QuerySet:
+    """Openable videos with what showing one needs: the creator's profile and whether the viewer liked it."""
+    return video_openable(viewer=viewer).select_related("creator__profile").annotate(
         liked=Exists(viewer.likes.filter(video=OuterRef("pk")))
     )
 
