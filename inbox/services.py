@@ -109,31 +109,46 @@ def _rows(event: Event, deliveries: Sequence[Delivery], now) -> list[tuple]:
     return rows
 
 
-def _insert(rows: list[tuple], conflict_clause: str) -> list[int]:
-    table = Notification._meta.db_table
+STREAM_ENTRY_COLUMNS = ("recipient_id", "seq", "kind", "notification_id", "created_at")
+
+
+def _insert_rows(model, columns: Sequence[str], rows: list[tuple], suffix: str = "") -> list[tuple]:
+    """INSERT the rows in one statement (in batches off PostgreSQL); return what ``suffix`` RETURNs.
+
+    Fan-outs write thousands of rows per transaction, where building model instances for bulk_create
+    would cost more than PostgreSQL's whole insert.
+    """
+    table = model._meta.db_table
     if connection.vendor == "postgresql":
-        source, params = _unnest_source(rows)
+        batches = [_unnest_source(model, columns, rows)]
     else:
-        row_sql = "(" + ", ".join(["%s"] * len(NOTIFICATION_COLUMNS)) + ")"
-        source, params = f"VALUES {', '.join([row_sql] * len(rows))}", [value for row in rows for value in row]
-    sql = f"INSERT INTO {table} ({', '.join(NOTIFICATION_COLUMNS)}) {source} {conflict_clause} RETURNING id"
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        batches = [
+            (f"VALUES {', '.join([row_sql] * len(batch))}", [value for row in batch for value in row])
+            for batch in (rows[start : start + 500] for start in range(0, len(rows), 500))
+        ]
+    returned = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        for source, params in batches:
+            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {source} {suffix}", params)
+            if "RETURNING" in suffix:
+                returned += cursor.fetchall()
+    return returned
 
 
-def _unnest_source(rows: list[tuple]) -> tuple[str, list]:
+def _unnest_source(model, columns: Sequence[str], rows: list[tuple]) -> tuple[str, list]:
     """The rows as one array per varying column and one value per constant one (most of a fan-out's).
 
-    VALUES would take 13 placeholders per row, and the driver's parsing of thousands of them costs
-    more than PostgreSQL's insert; this takes at most 13 parameters for any number of rows.
+    VALUES would take a placeholder per column and row, and the driver's parsing of thousands of them
+    costs more than PostgreSQL's insert; this takes one parameter per column for any number of rows.
     """
-    fields = {field.column: field for field in Notification._meta.concrete_fields}
+    fields = {field.column: field for field in model._meta.concrete_fields}
     selected, constants, arrays, unnested = [], [], [], []
-    for index, column in enumerate(NOTIFICATION_COLUMNS):
+    for index, column in enumerate(columns):
         values = [row[index] for row in rows]
         db_type = fields[column].db_type(connection)
-        if column == "recipient_id" or any(value != values[0] for value in values):
+        # The first column (the recipient) always varies in the SQL, so unnest() has an array to expand.
+        if index == 0 or any(value != values[0] for value in values):
             selected.append(f"u.{column}")
             unnested.append(column)
             arrays.append((f"%s::{db_type}[]", values))
@@ -150,20 +165,27 @@ def _unnest_source(rows: list[tuple]) -> tuple[str, list]:
 def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[int]:
     """Create ungrouped rows (once per event and recipient) and bump open groups; return the row ids."""
     now = timezone.now()
-    ids = []
+    written = []  # (notification id, recipient id)
     single = [d for d in deliveries if not d.grouped]
     for start in range(0, len(single), 1000):
-        ids += _insert(_rows(event, single[start : start + 1000], now), "ON CONFLICT (event_id, recipient_id) DO NOTHING")
+        written += _insert_rows(
+            Notification,
+            NOTIFICATION_COLUMNS,
+            _rows(event, single[start : start + 1000], now),
+            "ON CONFLICT (event_id, recipient_id) DO NOTHING RETURNING id, recipient_id",
+        )
     table = Notification._meta.db_table
     for delivery in (d for d in deliveries if d.grouped):
         # One statement, so concurrent workers bumping the same open group keep an exact count.
-        ids += _insert(
+        written += _insert_rows(
+            Notification,
+            NOTIFICATION_COLUMNS,
             _rows(event, [delivery], now),
             f"ON CONFLICT (recipient_id, group_key) DO UPDATE SET count = {table}.count + 1, "
-            "actor_id = excluded.actor_id, updated_at = excluded.updated_at",
+            "actor_id = excluded.actor_id, updated_at = excluded.updated_at RETURNING id, recipient_id",
         )
-    stream_log_notifications(notification_ids=ids)
-    return ids
+    stream_log_notifications(written=written)
+    return [notification_id for notification_id, _ in written]
 
 
 def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
@@ -188,20 +210,20 @@ def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
     for recipient_id, _, _ in entries:
         counts[recipient_id] = counts.get(recipient_id, 0) + 1
     next_seq = _stream_reserve(counts)
-    rows = []
+    rows, now = [], timezone.now()
     for recipient_id, kind, notification_id in entries:
         seq = next_seq[recipient_id]
-        rows.append(StreamEntry(recipient_id=recipient_id, seq=seq, kind=kind, notification_id=notification_id))
+        rows.append((recipient_id, seq, kind.value, notification_id, now))
         next_seq[recipient_id] = seq + 1
-    StreamEntry.objects.bulk_create(rows, batch_size=1000)
+    _insert_rows(StreamEntry, STREAM_ENTRY_COLUMNS, rows)
     transaction.on_commit(lambda: live.publish(counts))
 
 
-def stream_log_notifications(*, notification_ids: Sequence[int]) -> None:
-    """Each created or bumped notification goes on its recipient's stream, then their new unread count."""
-    recipients = Notification.objects.filter(pk__in=notification_ids).values_list("recipient_id", "pk")
+def stream_log_notifications(*, written: Sequence[tuple[int, int]]) -> None:
+    """Each created or bumped notification (id, recipient id) goes on its recipient's stream, then their
+    new unread count."""
     entries = []
-    for recipient_id, notification_id in recipients.order_by("recipient_id", "pk"):
+    for notification_id, recipient_id in sorted(written, key=lambda pair: (pair[1], pair[0])):
         entries.append((recipient_id, StreamKind.NOTIFICATION, notification_id))
         entries.append((recipient_id, StreamKind.UNREAD_COUNT, None))
     _stream_append(entries)
