@@ -37,18 +37,31 @@ def _items(notifications) -> list[dict]:
     return items
 
 
+def _inbox_url(category: str, page: int) -> str:
+    params = ([f"category={category}"] if category != "all" else []) + ([f"page={page}"] if page > 1 else [])
+    return reverse("inbox") + ("?" + "&".join(params) if params else "")
+
+
 @login_required
 def inbox_page(request):
     category = _category(request)
+    page = request.GET.get("page", "")
+    page = int(page) if page.isdigit() and len(page) <= 6 else 1
     notifications = selectors.inbox_notifications(user=request.user, category=category).order_by("-updated_at", "-id")
+    shown = list(notifications[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]) if page > 0 else []
+    if page != 1 and not shown:
+        return redirect(_inbox_url(category, 1))  # past the end: the newest instead
     counts = selectors.inbox_unread_counts(user=request.user)
     unread = counts["by_category"] | {"all": counts["total"]}
     context = {
         "category": category,
         "category_label": CATEGORY_LABELS[category],
         "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in policy.INBOX_FILTERS],
-        "items": _items(notifications[:PAGE_SIZE]),
+        "items": _items(shown[:PAGE_SIZE]),
         "unread_in_category": unread[category],
+        "this_url": _inbox_url(category, page),
+        "newer_url": _inbox_url(category, page - 1) if page > 1 else None,
+        "older_url": _inbox_url(category, page + 1) if len(shown) > PAGE_SIZE else None,
     }
     if request.htmx and request.htmx.target == "inbox-live":
         return render(request, "inbox/_live.html", context)

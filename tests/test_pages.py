@@ -8,6 +8,8 @@ from django.test import Client
 
 from inbox.models import Event, Notification
 from inbox.services import event_deliver
+from inbox.views import PAGE_SIZE
+from video_platform import services
 from video_platform.models import CLIP_MAX_BYTES, Block, Follow, Share, Video
 
 from .factories import PASSWORD, UserFactory, VideoFactory
@@ -379,3 +381,23 @@ def test_pages_load_htmx_and_the_stream_locally():
     assert "/static/django_htmx/ext/hx-sse-2.min.js" in page
     assert 'sse-connect="/api/inbox/stream/"' in page
     assert "https://" not in page
+
+
+def test_the_inbox_pages_older_notifications_and_keeps_the_tab():
+    creator, fan = UserFactory.create(), UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    for n in range(PAGE_SIZE + 3):
+        services.comment_create(author=fan, video=video, text=f"comment {n}")
+    deliver_all()
+    client = browser(creator)
+
+    first = client.get("/inbox/?category=comments")
+    assert len(first.context["items"]) == PAGE_SIZE and first.context["items"][0]["text"].endswith("comment 52")
+    assert 'href="/inbox/?category=comments&amp;page=2" rel="next">Older' in first.content.decode()
+    assert 'rel="prev"' not in first.content.decode()
+    second = client.get("/inbox/?category=comments&page=2")
+    assert [item["text"][-9:] for item in second.context["items"]] == ["comment 2", "comment 1", "comment 0"]
+    assert 'href="/inbox/?category=comments" rel="prev">Newer' in second.content.decode()
+    assert 'rel="next"' not in second.content.decode()
+    assert client.get("/inbox/?category=comments&page=3")["Location"] == "/inbox/?category=comments"
+    assert len(client.get("/inbox/?page=99999999999999999999").context["items"]) == PAGE_SIZE
