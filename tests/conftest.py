@@ -24,6 +24,18 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true needs DATABASE_URL and REDIS_URL: integration tests must not be skipped.")
 
 
+def wait_until(condition, *, timeout: float, what: str, interval: float = 0.1):
+    """Poll until ``condition()`` is truthy and return it; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 def _database_url(db: dict) -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"

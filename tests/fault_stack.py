@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from .conftest import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_APPLICATION_NAME = "shareloop-fault-worker"
 
@@ -37,17 +39,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def process_group_alive(pgid: int) -> bool:

@@ -1,5 +1,4 @@
 import os
-import time
 
 import pytest
 from django.contrib import admin
@@ -17,7 +16,7 @@ from inbox.models import Event, EventStatus, Notification
 from video_platform import services
 from video_platform.models import Block, Comment, Conversation, Message, Share, Video
 
-from .conftest import api_client, wait_for_event
+from .conftest import api_client, wait_for_event, wait_until
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
@@ -336,9 +335,12 @@ def test_admin_index_and_event_list_link_the_overview(superuser):
 @pytest.mark.django_db(transaction=True)
 def test_overview_page_shows_the_running_worker(celery_worker, superuser):
     client = logged_in(superuser)
-    deadline = time.monotonic() + 30
-    while 'id="workers-answering"' not in (content := client.get(reverse("admin:inbox_overview")).content.decode()):
-        assert time.monotonic() < deadline, "the overview never showed the worker"
+
+    def overview() -> str | None:
+        content = client.get(reverse("admin:inbox_overview")).content.decode()
+        return content if 'id="workers-answering"' in content else None
+
+    content = wait_until(overview, timeout=30, what="the overview to show the worker")
     assert "No worker answered" not in content
     assert f"test-{os.getpid()}@" in content
 

@@ -1,4 +1,3 @@
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from io import StringIO
@@ -15,7 +14,7 @@ from analytics.tasks import rollup_recent_days
 from video_platform import services as platform
 from video_platform.models import ProfileView, VideoView
 
-from .conftest import api_client
+from .conftest import api_client, wait_until
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
@@ -448,10 +447,11 @@ def test_beat_task_folds_today_through_a_real_worker(celery_worker):
 
     rollup_recent_days.delay()
 
-    deadline = time.monotonic() + 30
-    while not DailyVideoStats.objects.filter(video=video, date=today_utc()).exists():
-        assert time.monotonic() < deadline, "the worker did not fold today within 30s"
-        time.sleep(0.1)
+    wait_until(
+        lambda: DailyVideoStats.objects.filter(video=video, date=today_utc()).exists(),
+        timeout=30,
+        what="the worker to fold today",
+    )
     assert DailyVideoStats.objects.get(video=video, date=today_utc()).video_views == 1
     assert RollupDay.objects.get(date=today_utc()).folded_at is not None
 

@@ -271,19 +271,22 @@ def sent_events(monkeypatch):
     return sent
 
 
-def _age(event: Event, seconds: int) -> None:
-    Event.objects.filter(pk=event.pk).update(dispatched_at=timezone.now() - timedelta(seconds=seconds))
+def _age(event: Event, seconds: int):
+    """Pretend the event was last dispatched ``seconds`` ago; returns that moment."""
+    dispatched_at = timezone.now() - timedelta(seconds=seconds)
+    Event.objects.filter(pk=event.pk).update(dispatched_at=dispatched_at)
+    return dispatched_at
 
 
 def test_the_sweeper_resends_events_pending_longer_than_the_timeout(video, sent_events, settings):
     settings.EVENT_REDISPATCH_AFTER_SECONDS = 60
     stale = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
     fresh = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
-    _age(stale, 120)
+    aged = _age(stale, 120)
     assert inbox_services.events_redispatch_pending() == 1
     assert sent_events == [stale.pk]
     stale.refresh_from_db()
-    assert stale.attempts == 2 and stale.dispatched_at > timezone.now() - timedelta(seconds=60)
+    assert stale.attempts == 2 and stale.dispatched_at > aged  # dispatched again, so not re-sent at once
     assert fresh.pk not in sent_events
 
 
