@@ -73,9 +73,14 @@ def worker_process(*, concurrency: int = 2):
     try:
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        process_stop(worker)
         log.close()
+
+
+def process_stop(process: subprocess.Popen, *, grace_seconds: float = 20) -> None:
+    """Stop a child process as Ctrl-C would (SIGTERM, a warm shutdown); kill it if it takes too long."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()

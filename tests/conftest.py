@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from inbox.delivery import process_stop
+
 from .factories import UserFactory, VideoFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,11 +65,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    process_stop(worker)
 
 
 @contextmanager
@@ -103,11 +101,7 @@ def asgi_process(log_name: str, **environment: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        process_stop(server)
 
 
 @pytest.fixture(scope="session")

@@ -320,11 +320,13 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
     assert not Notification.objects.filter(recipient=creator).exists()
     middle = hold_at_mid_window()
     window_end = batch_window_start(middle, WINDOW) + timedelta(seconds=WINDOW)
-    assert inbox_services.held_shares_release(now=window_end - timedelta(microseconds=1)) == 0
+    just_before_the_end = window_end - timedelta(microseconds=1)
+    next_window_end = window_end + timedelta(seconds=WINDOW)
+    assert inbox_services.held_shares_release(now=just_before_the_end) == 0
     assert not Notification.objects.filter(recipient=creator).exists()
 
     assert inbox_services.held_shares_release(now=window_end) == 3
-    assert inbox_services.held_shares_release(now=window_end + timedelta(seconds=WINDOW)) == 0
+    assert inbox_services.held_shares_release(now=next_window_end) == 0
     inbox = api_client(creator).get("/api/inbox/").json()["results"]
     assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 3, None)]
     assert not HeldShare.objects.exists()
