@@ -237,6 +237,8 @@ def stream_log_prune(*, older_than_days: int = STREAM_LOG_DAYS) -> int:
     """Forget stream entries past the replay window; a client away longer reloads instead of replaying."""
     deleted, _ = StreamEntry.objects.filter(created_at__lt=timezone.now() - timedelta(days=older_than_days)).delete()
     return deleted
+
+
 def _commit_without_waiting_for_flush() -> None:
     """Let this fan-out transaction commit before its WAL reaches disk (PostgreSQL; call inside it).
 

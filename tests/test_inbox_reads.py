@@ -59,3 +59,18 @@ def test_tagged_and_messaged_creator_sees_who_did_it(mixed_inbox):
     shown = {n["type"]: n["actor"]["username"] for n in page if n["actor"]}
     assert shown["tag"] == tagger.username
     assert shown["message"] == sharer.username
+
+
+def test_detail_and_mark_read_answer_what_the_page_shows(mixed_inbox):
+    """The page reads plain rows, detail and mark-read read model instances: the same JSON either way."""
+    creator, sharer, tagger, _ = mixed_inbox
+    client = api_client(creator)
+    page = client.get("/api/inbox/").json()["results"]
+    for item in page:
+        assert client.get(f"/api/inbox/{item['id']}/").json() == item
+        assert client.post(f"/api/inbox/{item['id']}/read/").json() | {"unread": True} == item
+    share = client.get(f"/api/inbox/{next(item['id'] for item in page if item['type'] == 'share')}/").json()
+    assert share["actor"] is None
+    assert sharer.username not in str(share) and tagger.username not in str(share)
+    tag = client.get(f"/api/inbox/{next(item['id'] for item in page if item['type'] == 'tag')}/").json()
+    assert tag["actor"]["username"] == tagger.username

@@ -29,7 +29,6 @@ from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     MESSAGE_MAX_LENGTH,
-    ContactPolicy,
     Profile,
     ShareChannel,
     Video,
@@ -207,20 +206,32 @@ def _usernames(required: bool = False, **kwargs):
     return UsernameField(slug_field="username", queryset=User.objects.all(), many=True, required=required, **kwargs)
 
 
+class ShareUsernamesField(serializers.ManyRelatedField):
+    """Who a share tagged or messaged, by username. Only a share of ``channel`` can name anyone (the
+    service keeps the other list empty), so another share's empty list is answered without a query."""
+
+    def __init__(self, channel: str, **kwargs):
+        self.channel = channel
+        kwargs.setdefault("required", False)
+        super().__init__(child_relation=UsernameField(slug_field="username", queryset=User.objects.all()), **kwargs)
+
+    def get_attribute(self, share):
+        return super().get_attribute(share) if share.channel == self.channel else []
+
+
 class ShareSerializer(EventIdMixin, serializers.Serializer):
     """The sharer's own record of a share: only ever answered to the sharer."""
 
     id = serializers.IntegerField(read_only=True)
     video = VideoBriefSerializer(read_only=True)
     channel = serializers.ChoiceField(choices=ShareChannel.values)
-    tagged = _usernames()
-    recipients = _usernames()
+    tagged = ShareUsernamesField(ShareChannel.TAG)
+    recipients = ShareUsernamesField(ShareChannel.DM)
     message = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
     created_at = serializers.DateTimeField(read_only=True)
-    share_count = serializers.SerializerMethodField()
-
-    def get_share_count(self, share) -> int:
-        return Video.objects.values_list("share_count", flat=True).get(pk=share.video_id)
+    share_count = serializers.IntegerField(
+        source="video.share_count", read_only=True, help_text="The video's share count, this share included."
+    )
 
     def validate(self, data):
         if data["channel"] == ShareChannel.TAG and not data.get("tagged"):

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from inbox import policy
@@ -269,7 +269,7 @@ def video_share(
         conversations[str(recipient.pk)] = conversation.pk
     if recipients:
         share.recipients.set(recipients)
-    Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
+    video.share_count = _video_share_count_increment(video)
     share.event = event_record(
         kind=ActionKind.SHARE,
         actor=sharer,
@@ -284,6 +284,16 @@ def video_share(
         },
     )
     return share
+
+
+def _video_share_count_increment(video: Video) -> int:
+    """Add one to the video's share count and answer the new count: one statement, not an update and a read."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Video._meta.db_table} SET share_count = share_count + 1 WHERE id = %s RETURNING share_count",
+            [video.pk],
+        )
+        return cursor.fetchone()[0]
 
 
 @transaction.atomic
