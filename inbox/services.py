@@ -192,14 +192,14 @@ def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
     """Take ``counts[user]`` new sequence numbers for each user; return each user's first one."""
     table = InboxStream._meta.db_table
     users = sorted(counts)  # one order for every writer, so two fan-outs never wait on each other in a cycle
-    sql = (
-        f"INSERT INTO {table} (user_id, last_seq) VALUES {', '.join(['(%s, %s)'] * len(users))} "
+    reserved = _insert_rows(
+        InboxStream,
+        ("user_id", "last_seq"),
+        [(user_id, counts[user_id]) for user_id in users],
         f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
-        "RETURNING user_id, last_seq"
+        "RETURNING user_id, last_seq",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for user_id in users for value in (user_id, counts[user_id])])
-        return {user_id: last - counts[user_id] + 1 for user_id, last in cursor.fetchall()}
+    return {user_id: last - counts[user_id] + 1 for user_id, last in reserved}
 
 
 def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:

@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.utils import timezone
 
-from inbox import services
+from inbox import live, services
 from inbox.models import InboxStream, Notification, StreamEntry
 from video_platform.services import video_share
 
@@ -51,3 +53,25 @@ def test_prune_forgets_entries_past_the_replay_window():
     StreamEntry.objects.filter(seq=1).update(created_at=timezone.now() - timedelta(days=services.STREAM_LOG_DAYS + 1))
     assert services.stream_log_prune() == 1
     assert [seq for seq, _, _ in _entries(creator)] == [2]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="stream wake-ups go through Redis pub/sub only with REDIS_URL")
+def test_publish_wakes_a_listening_stream_and_sends_nothing_to_a_closed_one():
+    listening, closed = 900_001, 900_002
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    stream = client.pubsub()
+    stream.subscribe(live.channel_name(listening))
+    # A pattern subscription is not counted by PUBSUB NUMSUB: it sees a PUBLISH without opening a stream.
+    observer = client.pubsub()
+    observer.psubscribe(live.channel_name(closed))
+    for pubsub in (stream, observer):
+        assert pubsub.get_message(timeout=1)["type"] in ("subscribe", "psubscribe")
+    try:
+        live.publish([listening, closed])
+        woken = stream.get_message(ignore_subscribe_messages=True, timeout=2)
+        assert woken["channel"] == live.channel_name(listening).encode()
+        assert observer.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
+    finally:
+        stream.close()
+        observer.close()
+        client.close()
