@@ -1,5 +1,7 @@
 """Inbox API: notifications, read state, unread counts and event status."""
 
+from datetime import UTC, datetime
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
@@ -12,7 +14,10 @@ from . import policy, selectors, services
 from .models import Event, Notification
 
 
-TIMESTAMP = serializers.DateTimeField(read_only=True)
+def _timestamp(moment: datetime) -> str:
+    """What DRF's DateTimeField answers for a stored time under TIME_ZONE = "UTC" (ISO 8601, "Z"), without
+    its settings and current-time-zone lookups: 40 of these per inbox page cost as much as the query."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _row_of(notification: Notification) -> dict:
@@ -77,8 +82,8 @@ class NotificationSerializer(serializers.ModelSerializer):
             "conversation": row["conversation_id"],
             "count": row["count"],
             "unread": row["unread"],
-            "created_at": TIMESTAMP.to_representation(row["created_at"]),
-            "updated_at": TIMESTAMP.to_representation(row["updated_at"]),
+            "created_at": _timestamp(row["created_at"]),
+            "updated_at": _timestamp(row["updated_at"]),
         }
 
     def get_text(self, notification) -> str:
