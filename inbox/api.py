@@ -21,7 +21,7 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _row_of(notification: Notification) -> dict:
-    """A model instance as the plain row a page query reads (selectors.NOTIFICATION_ROW)."""
+    """A model instance as the plain row a page reads (selectors.inbox_notification_rows)."""
     actor, video = notification.actor, notification.video
     return {
         "id": notification.pk,
@@ -140,12 +140,11 @@ class InboxView(generics.ListAPIView):
             return Notification.objects.none()
         query = query_params(InboxQuery, self.request)
         unread = query.get("unread")
-        notifications = selectors.inbox_notifications(
+        return selectors.inbox_notification_rows(
             user=self.request.user,
             category=query.get("category"),
             unread=None if unread is None else unread in ("true", "1"),
         )
-        return notifications.values(*selectors.NOTIFICATION_ROW)
 
 
 class NotificationDetailView(generics.RetrieveAPIView):

@@ -14,8 +14,7 @@ from .policy import CATEGORIES
 from .services import action_from_event
 
 
-# What a page shows of a notification and nothing more, read as plain rows (``.values(*NOTIFICATION_ROW)``):
-# building model instances for a page's rows and their joined users, profiles and videos cost more than the query.
+# What a page shows of a notification and nothing more (inbox_notification_rows).
 NOTIFICATION_ROW = (
     "id", "type", "category", "excerpt", "count", "unread", "conversation_id", "created_at", "updated_at",
     "actor__username", "actor__profile__display_name", "video_id", "video__caption",
@@ -31,6 +30,12 @@ def inbox_notifications(*, user, category: str | None = None, unread: bool | Non
     if unread is not None:
         notifications = notifications.filter(unread=unread)
     return notifications
+
+
+def inbox_notification_rows(*, user, category: str | None = None, unread: bool | None = None) -> QuerySet:
+    """The inbox as plain rows of NOTIFICATION_ROW: building model instances for a page's notifications and
+    their joined users, profiles and videos cost more than the query."""
+    return inbox_notifications(user=user, category=category, unread=unread).values(*NOTIFICATION_ROW)
 
 
 def inbox_unread_counts(*, user) -> dict:

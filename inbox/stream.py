@@ -52,11 +52,7 @@ def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
         return [], seq, False
     latest_of_notification = {e.notification_id: e.seq for e in entries if e.kind == StreamKind.NOTIFICATION}
     unread_seq = max((e.seq for e in entries if e.kind == StreamKind.UNREAD_COUNT), default=None)
-    notifications = (
-        selectors.inbox_notifications(user=user)
-        .filter(pk__in=latest_of_notification)
-        .values(*selectors.NOTIFICATION_ROW)
-    )
+    notifications = selectors.inbox_notification_rows(user=user).filter(pk__in=latest_of_notification)
     rendered = {n["id"]: n for n in NotificationSerializer(notifications, many=True).data}
     messages = [
         (entry_seq, "notification", rendered[notification_id])

@@ -47,11 +47,8 @@ def inbox_page(request):
     category = _category(request)
     page = request.GET.get("page", "")
     page = int(page) if page.isdigit() and len(page) <= 6 else 1
-    notifications = (
-        selectors.inbox_notifications(user=request.user, category=category)
-        .values(*selectors.NOTIFICATION_ROW)
-        .order_by("-updated_at", "-id")
-    )
+    notifications = selectors.inbox_notification_rows(user=request.user, category=category)
+    notifications = notifications.order_by("-updated_at", "-id")
     shown = list(notifications[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]) if page > 0 else []
     if page != 1 and not shown:
         return redirect(_inbox_url(category, 1))  # past the end: the newest instead
