@@ -22,9 +22,7 @@ NOTIFICATION_ROW = (
 
 
 def inbox_notifications(*, user, category: str | None = None, unread: bool | None = None) -> QuerySet:
-    notifications = Notification.objects.filter(recipient=user).select_related(
-        "actor__profile", "video"
-    )
+    notifications = Notification.objects.filter(recipient=user)
     if category and category != "all":
         notifications = notifications.filter(category=category)
     if unread is not None:

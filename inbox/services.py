@@ -403,11 +403,9 @@ def events_redispatch_pending(*, older_than_seconds: int | None = None, limit: i
     return events_redispatch(event_ids=stale.values_list("pk", flat=True)[:limit])
 
 
-def notification_mark_read(*, notification: Notification) -> Notification:
+def notification_mark_read(*, notification: Notification) -> None:
     """Reading a group closes it: the next share or like opens a new one."""
     notifications_mark_read(notification_ids=[notification.pk])
-    notification.refresh_from_db()
-    return notification
 
 
 @transaction.atomic

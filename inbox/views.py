@@ -79,14 +79,15 @@ def inbox_badge(request):
 def notification_detail(request, pk: int):
     """"Tap for details": opening a notification reads it; a share shows the video and counts, never who."""
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
-    notification = services.notification_mark_read(notification=notification)
+    services.notification_mark_read(notification=notification)
     video = None
     if notification.video_id:
         video = platform_selectors.video_visible(viewer=request.user).filter(pk=notification.video_id).first()
+    item = _items(selectors.inbox_notification_rows(user=request.user).filter(pk=pk))[0]
     return render(
         request,
         "inbox/detail.html",
-        {"item": _items([notification])[0], "video": video, "is_share": not policy.shows_actor(notification.type)},
+        {"item": item, "video": video, "is_share": not policy.shows_actor(notification.type)},
     )
 
 

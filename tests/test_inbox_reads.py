@@ -62,7 +62,6 @@ def test_tagged_and_messaged_creator_sees_who_did_it(mixed_inbox):
 
 
 def test_detail_and_mark_read_answer_what_the_page_shows(mixed_inbox):
-    """The page reads plain rows, detail and mark-read read model instances: the same JSON either way."""
     creator, sharer, tagger, _ = mixed_inbox
     client = api_client(creator)
     page = client.get("/api/inbox/").json()["results"]
