@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, JSONField, QuerySet, Value
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -63,7 +63,7 @@ def action_from_event(event: Event) -> Action:
 
 
 def _audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], dict[int, list[str]]]:
-    """Among ``user_ids``: who blocked the actor, and who muted which types.
+    """Among ``user_ids``: who blocked the actor, and who muted which types, in one query.
 
     A ``values_list`` queryset of ids is used as a subquery, sparing a thousand-parameter IN list.
     """
@@ -71,14 +71,17 @@ def _audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], d
         user_ids = list(user_ids)
         if not user_ids:
             return set(), {}
-    blocked = set(
-        Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list("blocker_id", flat=True)
+    mutes = Profile.objects.filter(user_id__in=user_ids).exclude(muted_types=[]).values_list("user_id", "muted_types")
+    # A block comes back as a row with no muted types: one round trip for both facts.
+    blocks = Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list(
+        "blocker_id", Value(None, output_field=JSONField())
     )
-    muted = dict(
-        Profile.objects.filter(user_id__in=user_ids)
-        .exclude(muted_types=[])
-        .values_list("user_id", "muted_types")
-    )
+    blocked, muted = set(), {}
+    for user_id, muted_types in mutes.union(blocks, all=True):
+        if muted_types is None:
+            blocked.add(user_id)
+        else:
+            muted[user_id] = muted_types
     return blocked, muted
 
 

@@ -42,6 +42,8 @@ def redispatch_pending_events() -> int:
 @shared_task(name="inbox.prune_stream_log")
 def prune_stream_log() -> int:
     return services.stream_log_prune()
+
+
 @shared_task(name="inbox.release_share_batches", **RETRY)
 def release_share_batches() -> int:
     return services.held_shares_release()

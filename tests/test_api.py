@@ -305,6 +305,20 @@ def test_a_new_video_notifies_followers_with_a_post(ana, sharer):
     assert [(n["type"], n["actor"]["username"]) for n in inbox(sharer)] == [("post", "ana")]
 
 
+def test_a_post_skips_followers_who_blocked_the_creator_or_muted_posts(ana, make_user):
+    fan, blocker, muter, both = (make_user(username=name) for name in ("fan", "blocker", "muter", "both"))
+    for follower in (fan, blocker, muter, both):
+        post(follower, "/api/users/ana/follow/")
+    Block.objects.create(blocker=blocker, blocked=ana)
+    Block.objects.create(blocker=both, blocked=ana)
+    for follower in (muter, both):
+        api_client(follower).patch("/api/me/", {"muted_types": ["post"]}, format="json")
+    post(ana, "/api/videos/", {"caption": "fresh"})
+    deliver_pending()
+    assert [n["type"] for n in inbox(fan)] == ["post"]
+    assert inbox(blocker) == inbox(muter) == inbox(both) == []
+
+
 def test_videos_are_listed_and_shown(video, ana):
     listed = api_client(ana).get("/api/videos/").json()["results"]
     assert [v["id"] for v in listed] == [video.pk]
