@@ -71,14 +71,18 @@ def _audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], d
         user_ids = list(user_ids)
         if not user_ids:
             return set(), {}
-    mutes = Profile.objects.filter(user_id__in=user_ids).exclude(muted_types=[]).values_list("user_id", "muted_types")
-    # A block comes back as a row with no muted types: one round trip for both facts.
+    # One round trip for both facts, each row saying which fact it is.
+    mutes = (
+        Profile.objects.filter(user_id__in=user_ids)
+        .exclude(muted_types=[])
+        .values_list(Value(False), "user_id", "muted_types")
+    )
     blocks = Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list(
-        "blocker_id", Value(None, output_field=JSONField())
+        Value(True), "blocker_id", Value(None, output_field=JSONField())
     )
     blocked, muted = set(), {}
-    for user_id, muted_types in mutes.union(blocks, all=True):
-        if muted_types is None:
+    for is_block, user_id, muted_types in mutes.union(blocks, all=True):
+        if is_block:
             blocked.add(user_id)
         else:
             muted[user_id] = muted_types
