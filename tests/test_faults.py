@@ -5,6 +5,7 @@ These tests run a private deployment (tests/fault_stack.py): their own redis-ser
 celery workers on the test database, which they kill and restart.
 """
 
+import itertools
 import os
 import random
 import re
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BROKER_TRANSPORT = "video_platform.broker:Transport"  # what settings.py picks with REDIS_URL
 SUCCEEDED = r"Task {name}\[[^\]]+\] succeeded"
+LOAD_MIN_STEPS, LOAD_MAX_STEPS = 500, 3000  # actions 0.05 s apart: 25 s at least, 150 s at most
 
 
 @pytest.fixture
@@ -126,11 +128,15 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     clients = [ApiUser(web, key) for key in tokens_for(sharers)]
     creator_client = ApiUser(stack.web_url, tokens_for([creator])[0])
 
-    # Long enough that the workers still have work for most kills, however fast the fan-out has become.
-    plan = [("share", rng.choice(videos).pk) for _ in range(500)]
-    for position in (0, 100, 200, 300, 400):
-        plan.insert(position, ("post", None))
-    results, load_done = [], threading.Event()
+    # The load goes on until ten kills have hit a worker with work to do, however fast the fan-out has
+    # become: a fixed amount of work let the workers finish it before enough kills (seen in CI).
+    results, kills_done, load_done = [], threading.Event(), threading.Event()
+
+    def plan():
+        for step in itertools.count():
+            if step >= LOAD_MAX_STEPS or (step >= LOAD_MIN_STEPS and kills_done.is_set()):
+                return
+            yield ("post", None) if step % 100 == 0 else ("share", rng.choice(videos).pk)
 
     def act(step):
         kind, video_id = step
@@ -142,7 +148,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
         # Paced so that the actions keep arriving while workers are being killed.
         with ThreadPoolExecutor(4) as pool:
             futures = []
-            for step in plan:
+            for step in plan():
                 futures.append(pool.submit(act, step))
                 time.sleep(0.05)
             results.extend(f.result() for f in futures)
@@ -152,7 +158,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     loader = threading.Thread(target=load)
     loader.start()
     rounds, busy_kills, worker = 0, 0, stack.start_worker()
-    while rounds < 12 or (busy_kills < 10 and not load_done.is_set()):
+    while (rounds < 12 or busy_kills < 10) and not load_done.is_set():
         if worker is None:
             worker = stack.start_worker()
         time.sleep(rng.uniform(0.2, 1.5))
@@ -165,6 +171,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
         rounds += 1
         busy_kills += busy
         print(f"round {rounds}: killed the worker's {kind}, events pending: {busy}")
+    kills_done.set()
     loader.join()
     if worker is None:
         worker = stack.start_worker()
@@ -173,7 +180,7 @@ def test_killing_workers_at_random_points_loses_and_duplicates_nothing(stack, rn
     print(f"{rounds} kills, {busy_kills} while busy; {swept} events re-sent by the sweeper")
 
     assert busy_kills >= 10, f"only {busy_kills} of {rounds} kills hit a worker with work to do"
-    assert [status for _, _, (status, _) in results] == [201] * len(plan), results
+    assert [status for _, _, (status, _) in results] == [201] * len(results), results
     assert_all_done()
     post_events = [body["event_id"] for kind, _, (_, body) in results if kind == "post"]
     assert_post_fan_out_exact(post_events, followers)
