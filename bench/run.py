@@ -412,9 +412,10 @@ class Bench:
             noop.append(self.noop_round_trip())
             asked = time.perf_counter()
             status, body = self.api.call("POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"})
-            answered, answered_at[body["event_id"]] = time.perf_counter(), time.time()
+            answered, answered_wall = time.perf_counter(), time.time()
+            assert status == 201, body
             answer.append(answered - asked)
-            assert status == 201
+            answered_at[body["event_id"]] = answered_wall
             while True:
                 polled = time.perf_counter()
                 _, page = self.api.call("GET", "/api/inbox/?category=shares&limit=1", creator_token)
