@@ -229,7 +229,9 @@ def conversation_get_or_create(*, creator, participants: Iterable) -> tuple[Conv
 def message_send(*, sender, conversation: Conversation, text: str, video: Video | None = None) -> Message:
     """Send a message; one carrying a video is a DM share to the other participants (see video_share)."""
     if video is not None:
-        share = video_share(sharer=sender, video=video, channel=ShareChannel.DM, message=text, conversation=conversation)
+        share = video_share(
+            sharer=sender, video=video, channel=ShareChannel.DM, message=text, conversation=conversation
+        )
         message = share.messages.get()
         message.event = share.event
         return message
