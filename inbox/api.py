@@ -38,6 +38,13 @@ class NotificationSerializer(serializers.ModelSerializer):
             "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread",
             "created_at", "updated_at",
         )  # fmt: skip
+        extra_kwargs = {
+            "count": {
+                "help_text": "How many times the video was shared, or how many people liked it, while this group "
+                "was open (unread): a count of what happened, not the video's current count. An unlike later "
+                "does not take a delivered like back, and liking again after an unlike adds nothing."
+            }
+        }
 
     @staticmethod
     def _actor(notification):

@@ -195,3 +195,21 @@ def test_a_dm_share_never_makes_a_conversation_updated_before_it_was_created(ana
     stored = Conversation.objects.get()
     assert stored.updated_at >= stored.created_at
     assert stored.updated_at == Message.objects.latest("created_at").created_at
+
+
+# A like group counts who liked while it was open; the video counts likes now
+
+
+def test_an_unlike_does_not_take_back_a_delivered_like_and_the_contract_says_what_count_counts(cara, caras_video):
+    ana, ben, dev = (UserFactory.create(username=name) for name in ("ana", "ben", "dev"))
+    for liker in (ana, ben, dev):
+        post(liker, f"/api/videos/{caras_video.pk}/likes/")
+    deliver_pending()
+    api_client(ben).delete(f"/api/videos/{caras_video.pk}/likes/")
+    (group,) = inbox(cara)
+    assert (group["count"], group["text"]) == (3, "@dev and 2 others liked your video")
+    assert api_client(cara).get(f"/api/videos/{caras_video.pk}/").json()["counts"]["likes"] == 2
+    schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    count = schema["components"]["schemas"]["Notification"]["properties"]["count"]
+    assert "not the video's current count" in count["description"]
+    assert "unlike" in count["description"]
