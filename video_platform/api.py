@@ -118,7 +118,10 @@ class VideoBriefSerializer(serializers.Serializer):
 
 
 class EventIdMixin(serializers.Serializer):
-    event_id = serializers.SerializerMethodField()
+    event_id = serializers.SerializerMethodField(
+        help_text="The event to wait on (GET /api/events/{id}/); null when nobody is to be notified, as for a "
+        "follow or like that existed already or is made again after an unfollow or unlike."
+    )
 
     def get_event_id(self, obj) -> int | None:
         event = getattr(obj, "event", None)
