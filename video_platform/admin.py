@@ -25,7 +25,9 @@ from .models import (
     Comment,
     Conversation,
     Follow,
+    FollowedPair,
     Like,
+    LikedPair,
     Message,
     Profile,
     ProfileView,
@@ -179,6 +181,26 @@ class FollowAdmin(ViewOnlyAdmin):
     search_fields = ("follower__username", "followee__username")
     list_select_related = ("follower", "followee")
     date_hierarchy = "created_at"
+
+
+@admin.register(FollowedPair)
+class FollowedPairAdmin(ViewOnlyAdmin):
+    """Pairs that ever followed: why a follow again after an unfollow notified nobody."""
+
+    list_display = ("follower", "followee")
+    search_fields = ("follower__username", "followee__username")
+    list_select_related = ("follower", "followee")
+    raw_id_fields = ("follower", "followee")
+
+
+@admin.register(LikedPair)
+class LikedPairAdmin(ViewOnlyAdmin):
+    """Users who ever liked a video: why a like again after an unlike notified nobody."""
+
+    list_display = ("user", "video")
+    search_fields = ("user__username", "=video__id")
+    list_select_related = ("user", "video")
+    raw_id_fields = ("user", "video")
 
 
 @admin.register(Block)

@@ -12,8 +12,9 @@ def record_past_pairs(apps, schema_editor):
     Follow, FollowedPair = apps.get_model("platform", "Follow"), apps.get_model("platform", "FollowedPair")
     Like, LikedPair = apps.get_model("platform", "Like"), apps.get_model("platform", "LikedPair")
     Event = apps.get_model("inbox", "Event")
+    followed = Follow.objects.values_list("follower_id", "followee_id")
     FollowedPair.objects.bulk_create(
-        (FollowedPair(follower_id=a, followee_id=b) for a, b in Follow.objects.values_list("follower_id", "followee_id")),
+        (FollowedPair(follower_id=follower_id, followee_id=followee_id) for follower_id, followee_id in followed),
         ignore_conflicts=True,
         batch_size=5000,
     )
