@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -116,6 +117,7 @@ def _last_event_id(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+@csrf_exempt  # GET only: any other method is a 405, which the CSRF check would turn into a 403 page
 @require_GET
 async def inbox_stream(request: HttpRequest):
     user = await sync_to_async(_read_and_disconnect)(_stream_user, request)
