@@ -5,6 +5,8 @@ operation may give (one postprocessing hook instead of repeating them on every v
 which is a plain Django view because DRF's content negotiation answers 406 to ``text/event-stream``.
 """
 
+from django.conf import settings
+
 from inbox.policy import CATEGORIES, NotificationType
 
 DESCRIPTION = """
@@ -18,7 +20,11 @@ operation except sign-up and token answers **401** with `WWW-Authenticate: Token
 **Errors.** `400`: DRF field errors, an object mapping each field (or `non_field_errors`) to a list of
 messages. `401`, `403`, `404`: `{"detail": "..."}`. `403` means a block or a DM/tag policy refused the
 action (or a non-Pro account asked for analytics). Anything the caller may not see (another user's
-notification, conversation or event) is `404`, never a `403` that would confirm it exists.
+notification, conversation or event) is `404`, never a `403` that would confirm it exists. Every other
+answer under `/api/` is JSON with a `detail` too: `405` (the `Allow` header lists the methods), `413` (a
+body over the size limit), `415` (a body that is not JSON), `429` (throttled; see `Retry-After`), `400`
+for a Host header the server does not serve, and `500`. A path written without its trailing slash answers
+`308` with `Location` set to the right URL: the redirect keeps the method and the body.
 
 **Pagination.** Lists are cursor-paginated: `{"next", "previous", "results"}`. `next` is a full URL
 holding an opaque `cursor` query parameter; follow it until it is `null`. `limit` sets the page size
@@ -169,4 +175,25 @@ def document_guide_errors_and_stream(result, generator, request, public):
                 responses.setdefault("401", _error("No or invalid credentials.", "ErrorDetail"))
             if "{" in path:
                 responses.setdefault("404", _error("Not found, or not visible to the caller.", "ErrorDetail"))
+            _document_protocol_errors(method, operation, responses)
     return result
+
+
+def _with_header(response: dict, name: str, description: str) -> dict:
+    return response | {"headers": {name: {"description": description, "schema": {"type": "string"}}}}
+
+
+def _document_protocol_errors(method: str, operation: dict, responses: dict) -> None:
+    """The answers any operation can give whatever its purpose, JSON like every other (video_platform.middleware)."""
+    responses.setdefault("405", _with_header(
+        _error("This method is not allowed on this path.", "ErrorDetail"), "Allow", "The methods that are."
+    ))  # fmt: skip
+    if method in ("post", "put", "patch", "delete"):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        responses.setdefault("413", _error(f"The body is larger than {limit} bytes.", "ErrorDetail"))
+        responses.setdefault("429", _with_header(
+            _error("Too many writes (or logins, or sign-ups): slow down.", "ErrorDetail"),
+            "Retry-After", "Seconds to wait before trying again.",
+        ))  # fmt: skip
+    if "requestBody" in operation:
+        responses.setdefault("415", _error("The body's media type is not one this operation reads (JSON).", "ErrorDetail"))
