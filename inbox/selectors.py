@@ -10,7 +10,7 @@ from video_platform.celery import app as celery_app
 from video_platform.models import Block, Profile
 
 from . import policy
-from .models import Event, EventStatus, Notification, UnreadCount
+from .models import Event, EventStatus, InboxStream, Notification, StreamEntry, UnreadCount
 from .policy import CATEGORIES
 from .services import action_from_event
 
@@ -60,6 +60,19 @@ def inbox_unread_counts(*, user) -> dict:
         rows = cursor.fetchall()
     by_category = dict.fromkeys(CATEGORIES, 0) | dict(rows)
     return {"total": sum(by_category.values()), "by_category": by_category}
+
+
+def inbox_stream_position(*, user) -> int:
+    """The last sequence number on the user's stream (0 before anything happened)."""
+    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+
+
+def inbox_stream_replayable_after(*, user, seq: int, position: int) -> bool:
+    """Whether the stream log still holds everything after ``seq``: not an id the stream has not reached
+    (``position``), nor one older than what the log has pruned. Sequence numbers have no gaps."""
+    if seq >= position:
+        return seq == position
+    return StreamEntry.objects.filter(recipient=user, seq=seq + 1).exists()
 
 
 def events_visible(*, user) -> QuerySet:

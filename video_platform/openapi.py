@@ -71,7 +71,9 @@ from a per-user increasing sequence and one of two event names:
 - `event: unread_count` — `data` is `{{"total": n, "by_category": {{...}}}}` with the categories
   {", ".join(f"`{c}`" for c in CATEGORIES)}.
 
-Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed.
+Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed. An id
+the stream cannot replay after (one it has not reached, or one older than the 7 days of log it keeps)
+counts as a fresh connection: the current `unread_count`, then live messages; reload the inbox then.
 
 ```
 : ok
