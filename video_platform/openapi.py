@@ -28,7 +28,13 @@ for a Host header the server does not serve, and `500`. A path written without i
 
 **Pagination.** Lists are cursor-paginated: `{"next", "previous", "results"}`. `next` is a full URL
 holding an opaque `cursor` query parameter; follow it until it is `null`. `limit` sets the page size
-(default 20, at most 100). Cursors stay stable while new items arrive.
+(default 20, at most 100). Any `cursor` not taken from `next` or `previous` is a `400`. A cursor marks a
+place in the list's order (newest first), so following `next` never repeats an item nor skips one that
+stayed where it was; an item that arrives or moves to the top meanwhile (the inbox orders by last
+activity: a new like bumps its group) lands above the first page and a walk that has started does not
+return it. The inbox answers a `stream_position` with every page: keep the first page's, and
+`GET /api/inbox/?since=<stream_position>` returns every notification created or bumped after it, newest
+first (the stream's `id:` values work too).
 
 **Waiting for delivery.** Every write that causes notifications answers an `event_id`. Delivery to the
 inboxes is asynchronous (a Celery worker); poll `GET /api/events/{id}/` until `status` is `done` (or
@@ -171,8 +177,8 @@ def document_guide_errors_and_stream(result, generator, request, public):
                         {"$ref": "#/components/schemas/ErrorDetail"},
                     ]}}},
                 }  # fmt: skip
-            if any(p.get("name") == "cursor" for p in operation.get("parameters", ())):
-                responses.setdefault("404", _error("Invalid cursor (or an unknown `creator`).", "ErrorDetail"))
+            if any(p.get("name") == "creator" for p in operation.get("parameters", ())):
+                responses.setdefault("404", _error("Unknown `creator`.", "ErrorDetail"))
             if {} not in operation.get("security", [{}]):
                 responses.setdefault("401", _error("No or invalid credentials.", "ErrorDetail"))
             if "{" in path:
@@ -198,4 +204,4 @@ def _document_protocol_errors(method: str, operation: dict, responses: dict) -> 
             "Retry-After", "Seconds to wait before trying again.",
         ))  # fmt: skip
     if "requestBody" in operation:
-        responses.setdefault("415", _error("The body's media type is not one this operation reads (JSON).", "ErrorDetail"))
+        responses.setdefault("415", _error("The body is not JSON (or not a type this operation reads).", "ErrorDetail"))
