@@ -52,6 +52,7 @@ class NewestFirst(CursorPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+    invalid_cursor_message = "Invalid cursor: use `next` or `previous` as given."
 
     def get_page_size(self, request):
         """``limit`` out of 1..100 is a 400, not silently replaced: a QA script learns its mistake."""
@@ -65,8 +66,6 @@ class NewestFirst(CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
         return super().paginate_queryset(queryset, request, view)
-
-    invalid_cursor_message = "Invalid cursor: use `next` or `previous` as given."
 
     def decode_cursor(self, request):
         """Only a cursor as this paginator writes it; anything else is one short 400 that quotes nothing
