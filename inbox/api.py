@@ -20,10 +20,17 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class NotificationVideoSerializer(VideoBriefSerializer):
+    caption = serializers.SerializerMethodField(help_text="Empty once a moderator has hidden the video.")
+
+    def get_caption(self, video) -> str:
+        return "" if video.is_hidden else video.caption
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     text = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()
-    video = VideoBriefSerializer(read_only=True, allow_null=True)
+    video = NotificationVideoSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -31,6 +38,13 @@ class NotificationSerializer(serializers.ModelSerializer):
             "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread",
             "created_at", "updated_at",
         )  # fmt: skip
+        extra_kwargs = {
+            "count": {
+                "help_text": "How many times the video was shared, or how many people liked it, while this group "
+                "was open (unread): a count of what happened, not the video's current count. An unlike later "
+                "does not take a delivered like back, and liking again after an unlike adds nothing."
+            }
+        }
 
     @staticmethod
     def _actor(notification):
@@ -49,15 +63,21 @@ class NotificationSerializer(serializers.ModelSerializer):
         """
         # The policy, not the stored row, decides: an anonymous type never shows an actor.
         username = row["actor__username"] if policy.shows_actor(row["type"]) else None
+        video_hidden = bool(row["video__is_hidden"])
         return {
             "id": row["id"],
             "type": row["type"],
             "category": row["category"],
             "text": policy.notification_text(
-                row["type"], count=row["count"], actor_username=username, excerpt=row["excerpt"]
+                row["type"],
+                count=row["count"],
+                actor_username=username,
+                excerpt=policy.quoted_excerpt(row["type"], row["excerpt"], video_hidden=video_hidden),
             ),
             "actor": {"username": username, "display_name": row["actor__profile__display_name"]} if username else None,
-            "video": {"id": row["video_id"], "caption": row["video__caption"]} if row["video_id"] else None,
+            "video": {"id": row["video_id"], "caption": "" if video_hidden else row["video__caption"]}
+            if row["video_id"]
+            else None,
             "conversation": row["conversation_id"],
             "count": row["count"],
             "unread": row["unread"],
@@ -71,7 +91,11 @@ class NotificationSerializer(serializers.ModelSerializer):
             notification.type,
             count=notification.count,
             actor_username=actor.username if actor else None,
-            excerpt=notification.excerpt,
+            excerpt=policy.quoted_excerpt(
+                notification.type,
+                notification.excerpt,
+                video_hidden=bool(notification.video_id and notification.video.is_hidden),
+            ),
         )
 
 

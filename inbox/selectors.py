@@ -18,7 +18,7 @@ from .services import action_from_event
 # What a page shows of a notification and nothing more (inbox_notification_rows).
 NOTIFICATION_ROW = (
     "id", "type", "category", "excerpt", "count", "unread", "conversation_id", "created_at", "updated_at",
-    "actor__username", "actor__profile__display_name", "video_id", "video__caption",
+    "actor__username", "actor__profile__display_name", "video_id", "video__caption", "video__is_hidden",
 )  # fmt: skip
 
 

@@ -82,7 +82,9 @@ def notification_detail(request, pk: int):
     services.notification_mark_read(notification=notification)
     video = None
     if notification.video_id:
-        video = platform_selectors.video_visible(viewer=request.user).filter(pk=notification.video_id).first()
+        # A hidden video's card is left out even for its creator: its caption leaves every inbox page.
+        videos = platform_selectors.video_visible(viewer=request.user).filter(is_hidden=False)
+        video = videos.filter(pk=notification.video_id).first()
     item = _items(selectors.inbox_notification_rows(user=request.user).filter(pk=pk))[0]
     return render(
         request,

@@ -42,6 +42,8 @@ User = get_user_model()
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; answer it like a serializer's: 400 with field errors."""
+    if isinstance(exc, services.SelfActionRefused):
+        return Response({"detail": exc.messages[0]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(serializers.as_serializer_error(exc))
     return drf_exception_handler(exc, context)
@@ -146,7 +148,10 @@ class VideoBriefSerializer(serializers.Serializer):
 
 
 class EventIdMixin(serializers.Serializer):
-    event_id = serializers.SerializerMethodField()
+    event_id = serializers.SerializerMethodField(
+        help_text="The event to wait on (GET /api/events/{id}/); null when nobody is to be notified, as for a "
+        "follow or like that existed already or is made again after an unfollow or unlike."
+    )
 
     def get_event_id(self, obj) -> int | None:
         event = getattr(obj, "event", None)
@@ -318,7 +323,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="A block or the target's DM/tag policy refuses it.")
-SELF = OpenApiResponse(description="You can't do this to yourself: `{\"non_field_errors\": [...]}`.")
+SELF = OpenApiResponse(ErrorSerializer, description="Aimed at yourself (follow, block, tag, DM a video): refused.")
 
 
 def _user(username: str):
@@ -374,7 +379,7 @@ class FollowView(APIView):
     @extend_schema(request=None, responses={201: FollowResultSerializer, 200: FollowResultSerializer, 400: SELF})
     def post(self, request, username):
         follow = services.follow_create(follower=request.user, followee=_user(username))
-        return Response(FollowResultSerializer(follow).data, status=201 if follow.event else 200)
+        return Response(FollowResultSerializer(follow).data, status=201 if follow.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, username):
@@ -383,10 +388,10 @@ class FollowView(APIView):
 
 
 class BlockView(APIView):
-    @extend_schema(request=None, responses={201: BlockResultSerializer, 400: SELF})
+    @extend_schema(request=None, responses={201: BlockResultSerializer, 200: BlockResultSerializer, 400: SELF})
     def post(self, request, username):
-        services.block_create(blocker=request.user, blocked=_user(username))
-        return Response({"blocked": True}, status=status.HTTP_201_CREATED)
+        block = services.block_create(blocker=request.user, blocked=_user(username))
+        return Response({"blocked": True}, status=201 if block.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, username):
@@ -471,7 +476,7 @@ class LikeView(APIView):
         like = services.like_create(user=request.user, video=_video(request, pk, shown=False))
         video = _video(request, pk)
         video.event = like.event
-        return Response(VideoSerializer(video).data, status=201 if like.event else 200)
+        return Response(VideoSerializer(video).data, status=201 if like.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk):

@@ -12,7 +12,6 @@ from django.db.models import F
 
 from inbox import policy
 from inbox.policy import ActionKind, ContactKind
-from inbox.models import Event
 from inbox.services import event_record
 
 from .models import (
@@ -20,7 +19,9 @@ from .models import (
     Comment,
     Conversation,
     Follow,
+    FollowedPair,
     Like,
+    LikedPair,
     Message,
     Profile,
     ProfileView,
@@ -36,6 +37,16 @@ MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
 
 class ActionRefused(PermissionDenied):
     """A block or a DM/tag policy forbids the action: answered 403 with the reason as ``detail``."""
+
+
+class SelfActionRefused(ValidationError):
+    """Following, blocking, tagging or DMing a video to yourself: answered 400 with the reason as ``detail``."""
+
+
+def _refuse_self_action(*, actor, targets: Iterable, verb: str) -> None:
+    """One rule for every action aimed at people: none of them may be the actor."""
+    if any(target.pk == actor.pk for target in targets):
+        raise SelfActionRefused(f"You can't {verb} yourself.")
 
 
 def mentioned_users(text: str, *, actor) -> list:
@@ -106,11 +117,11 @@ def profile_update(*, user, **fields) -> Profile:
 
 @transaction.atomic
 def follow_create(*, follower, followee) -> Follow:
-    if follower.pk == followee.pk:
-        raise ValidationError("You can't follow yourself.")
-    follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    """Follow; ``follow.created`` says whether the follow is new. Only a pair's first follow ever notifies."""
+    _refuse_self_action(actor=follower, targets=[followee], verb="follow")
+    follow, follow.created = Follow.objects.get_or_create(follower=follower, followee=followee)
     follow.event = None
-    if created:
+    if follow.created and FollowedPair.objects.get_or_create(follower=follower, followee=followee)[1]:
         follow.event = event_record(
             kind=ActionKind.FOLLOW, actor=follower, payload={"followee": followee.pk, "follow_id": follow.pk}
         )
@@ -122,9 +133,9 @@ def follow_delete(*, follower, followee) -> None:
 
 
 def block_create(*, blocker, blocked) -> Block:
-    if blocker.pk == blocked.pk:
-        raise ValidationError("You can't block yourself.")
-    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    """Block; ``block.created`` says whether the block is new."""
+    _refuse_self_action(actor=blocker, targets=[blocked], verb="block")
+    block, block.created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return block
 
 
@@ -164,13 +175,13 @@ def profile_view_record(*, profile_user, viewer) -> ProfileView | None:
 
 @transaction.atomic
 def like_create(*, user, video: Video) -> Like:
-    like, created = Like.objects.get_or_create(user=user, video=video)
+    """Like; ``like.created`` says whether the like is new. Only a user's first like of a video ever notifies:
+    the group counts likers ("@ana and 3 others"), and liking again after an unlike is not news."""
+    like, like.created = Like.objects.get_or_create(user=user, video=video)
     like.event = None
-    if created:
+    if like.created:
         Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
-        # Liking again after an unlike notifies nobody: the group counts likers ("@ana and 3 others").
-        liked_before = Event.objects.filter(kind=ActionKind.LIKE, actor=user, video=video).exists()
-        if not liked_before:
+        if LikedPair.objects.get_or_create(user=user, video=video)[1]:
             like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
     return like
 
@@ -216,16 +227,23 @@ def conversation_get_or_create(*, creator, participants: Iterable) -> tuple[Conv
 
 @transaction.atomic
 def message_send(*, sender, conversation: Conversation, text: str, video: Video | None = None) -> Message:
-    if not text and video is None:
+    """Send a message; one carrying a video is a DM share to the other participants (see video_share)."""
+    if video is not None:
+        share = video_share(
+            sharer=sender, video=video, channel=ShareChannel.DM, message=text, conversation=conversation
+        )
+        message = share.messages.get()
+        message.event = share.event
+        return message
+    if not text:
         raise ValidationError({"text": "Write something or attach a video."})
     others = list(conversation.participants.exclude(pk=sender.pk))
     _check_contact(actor=sender, targets=others, kind=ContactKind.DM)
-    message = Message.objects.create(conversation=conversation, sender=sender, text=text, video=video)
+    message = Message.objects.create(conversation=conversation, sender=sender, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     message.event = event_record(
         kind=ActionKind.MESSAGE,
         actor=sender,
-        video=video,
         payload={
             "recipients": [u.pk for u in others],
             "conversation_id": conversation.pk,
@@ -236,12 +254,33 @@ def message_send(*, sender, conversation: Conversation, text: str, video: Video 
     return message
 
 
+def _message_post(*, conversation: Conversation, sender, text: str, video: Video, share: Share) -> Message:
+    message = Message.objects.create(conversation=conversation, sender=sender, text=text, video=video, share=share)
+    # The message's time, never earlier than the conversation's creation (a share's time can be).
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+    return message
+
+
 @transaction.atomic
 def video_share(
-    *, sharer, video: Video, channel: str, tagged: Iterable = (), recipients: Iterable = (), message: str = ""
+    *,
+    sharer,
+    video: Video,
+    channel: str,
+    tagged: Iterable = (),
+    recipients: Iterable = (),
+    message: str = "",
+    conversation: Conversation | None = None,
 ) -> Share:
-    """Share a video by link, by a repost tagging people, or by DM. Every share adds 1 to the count."""
+    """Share a video by link, by a repost tagging people, or by DM. Every share adds 1 to the count.
+
+    A DM share goes to each recipient's 1:1 chat, or, with ``conversation``, into that chat, to its other
+    participants (a message carrying a video, whichever endpoint sent it).
+    """
     tagged, recipients = list(tagged), list(recipients)
+    if conversation is not None:
+        channel = ShareChannel.DM
+        recipients = list(conversation.participants.exclude(pk=sharer.pk))
     if channel not in ShareChannel.values:
         raise ValidationError({"channel": f'"{channel}" is not a valid choice.'})
     if channel == ShareChannel.TAG and not tagged:
@@ -252,6 +291,8 @@ def video_share(
         tagged = []
     if channel != ShareChannel.DM:
         recipients = []
+    _refuse_self_action(actor=sharer, targets=tagged, verb="tag")
+    _refuse_self_action(actor=sharer, targets=recipients, verb="send a video to")
     _check_contact(actor=sharer, targets=tagged, kind=ContactKind.TAG)
     _check_contact(actor=sharer, targets=recipients, kind=ContactKind.DM)
 
@@ -259,14 +300,15 @@ def video_share(
     if tagged:
         share.tagged.set(tagged)
     conversations = {}
-    for recipient in recipients:
-        if recipient.pk == sharer.pk:
-            continue
-        conversation, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
-        conversation.participants.add(sharer, recipient)
-        Message.objects.create(conversation=conversation, sender=sharer, text=message, video=video, share=share)
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=share.created_at)
-        conversations[str(recipient.pk)] = conversation.pk
+    if conversation is not None:
+        _message_post(conversation=conversation, sender=sharer, text=message, video=video, share=share)
+        conversations = {str(recipient.pk): conversation.pk for recipient in recipients}
+    else:
+        for recipient in recipients:
+            chat, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
+            chat.participants.add(sharer, recipient)
+            _message_post(conversation=chat, sender=sharer, text=message, video=video, share=share)
+            conversations[str(recipient.pk)] = chat.pk
     if recipients:
         share.recipients.set(recipients)
     video.share_count = _video_share_count_increment(video)
