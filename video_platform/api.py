@@ -1,9 +1,11 @@
 """REST API of the social core: thin views that validate input and call one service."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -25,10 +27,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from inbox.policy import NOTIFICATION_TYPES
 
 from . import selectors, services, throttles
+from .parsers import JSONParser
+from .usernames import username_normalise
 from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     MESSAGE_MAX_LENGTH,
+    SHARE_MAX_PEOPLE,
     Profile,
     ShareChannel,
     Video,
@@ -105,6 +110,31 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def _is_id_or_null(value) -> bool:
+    return value is None or type(value) is int  # not a bool, a float or a numeric string
+
+
+# For every write serializer: refuse what a client could not have meant, as a 400 naming the field, rather than
+# ignore it (a typo'd or read-only field) or round it ("video": 8.5 read as video 8). A comment, not a docstring,
+# which would become the schema's description of every serializer using it.
+class StrictInputMixin:
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = ["Unknown field."]
+                elif field.read_only:
+                    errors[name] = ["This field is read-only."]
+                elif isinstance(field, serializers.PrimaryKeyRelatedField) and not _is_id_or_null(value):
+                    errors[name] = ["An id (a whole number) is required."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class UserBriefSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField(source="profile.display_name")
@@ -134,8 +164,12 @@ class ProfileSerializer(serializers.Serializer):
         return {"followers": user.followers_count, "following": user.following_count, "videos": user.videos_count}
 
 
-class SignUpSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+class SignUpSerializer(StrictInputMixin, serializers.Serializer):
+    # Checked (and normalised) by the sign-up service, the one home of the rule.
+    username = StrictCharField(
+        help_text="Letters, digits, `_` and `.`, not ending in `.`; stored in lower case (NFKC). A name taken "
+        "in any case, or a look-alike of one (fullwidth letters), is a 400 on `username`."
+    )
     # Django's password validators also refuse common and too-similar passwords (400, field errors).
     password = StrictCharField(
         write_only=True,
@@ -146,13 +180,8 @@ class SignUpSerializer(serializers.Serializer):
     )
     display_name = StrictCharField(max_length=50, required=False, allow_blank=True)
 
-    def validate_username(self, value):
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("That username is taken.")
-        return value
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictInputMixin, serializers.ModelSerializer):
     serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
         models.CharField: StrictCharField,
         models.BooleanField: StrictBooleanField,
@@ -167,7 +196,7 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ("username", "display_name", "bio", "is_pro", "dm_policy", "tag_policy", "muted_types")
 
 
-class VideoSerializer(EventIdMixin, serializers.Serializer):
+class VideoSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     creator = UserBriefSerializer(read_only=True)
     caption = StrictCharField(max_length=CAPTION_MAX_LENGTH)
@@ -184,7 +213,7 @@ class VideoSerializer(EventIdMixin, serializers.Serializer):
         }
 
 
-class CommentSerializer(EventIdMixin, serializers.Serializer):
+class CommentSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=COMMENT_MAX_LENGTH)
@@ -199,7 +228,7 @@ class UsernameField(serializers.SlugRelatedField):
             self.fail("invalid")
         if "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(username_normalise(data))
 
 
 def _usernames(required: bool = False, **kwargs):
@@ -213,13 +242,20 @@ class ShareUsernamesField(serializers.ManyRelatedField):
     def __init__(self, channel: str, **kwargs):
         self.channel = channel
         kwargs.setdefault("required", False)
+        # The schema's maxItems; to_internal_value refuses a longer list before looking anyone up.
+        kwargs.setdefault("validators", [MaxLengthValidator(SHARE_MAX_PEOPLE)])
         super().__init__(child_relation=UsernameField(slug_field="username", queryset=User.objects.all()), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > SHARE_MAX_PEOPLE:
+            raise serializers.ValidationError(f"A share can name at most {SHARE_MAX_PEOPLE} people.")
+        return super().to_internal_value(data)
 
     def get_attribute(self, share):
         return super().get_attribute(share) if share.channel == self.channel else []
 
 
-class ShareSerializer(EventIdMixin, serializers.Serializer):
+class ShareSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     """The sharer's own record of a share: only ever answered to the sharer."""
 
     id = serializers.IntegerField(read_only=True)
@@ -241,7 +277,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
         return data
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(StrictInputMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     participants = _usernames(required=True, write_only=True)
     members = UserBriefSerializer(source="participants.all", many=True, read_only=True)
@@ -254,7 +290,7 @@ class ConversationSerializer(serializers.Serializer):
         return value
 
 
-class MessageSerializer(EventIdMixin, serializers.Serializer):
+class MessageSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     sender = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
@@ -294,14 +330,15 @@ SELF = OpenApiResponse(description="You can't do this to yourself: `{\"non_field
 def _user(username: str):
     if "\x00" in username:  # PostgreSQL text can't hold NUL: no such user, and no query to fail on
         raise Http404
-    return get_object_or_404(User.objects.select_related("profile"), username=username)
+    return get_object_or_404(User.objects.select_related("profile"), username=username_normalise(username))
 
 
 class TokenLoginView(ObtainAuthToken):
-    """POST {username, password} -> {token}; attempts are throttled per client address."""
+    """POST {username, password} -> {token}; attempts are throttled per client address, failures per account."""
 
-    throttle_classes = [throttles.ScopedRateThrottle]
+    throttle_classes = [throttles.ScopedRateThrottle, throttles.LoginFailuresThrottle]
     throttle_scope = "login"
+    parser_classes = [*ObtainAuthToken.parser_classes[:-1], JSONParser]
 
 
 class SignUpView(APIView):
@@ -312,10 +349,7 @@ class SignUpView(APIView):
     def post(self, request):
         data = SignUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = services.user_create(**data.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        user = services.user_create(**data.validated_data)  # its field errors answer 400 (exception_handler)
         user = selectors.users_with_counts().get(pk=user.pk)
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -330,6 +364,7 @@ class ProfileView(generics.RetrieveAPIView):
     def get_object(self):
         if "\x00" in self.kwargs["username"]:
             raise Http404
+        self.kwargs["username"] = username_normalise(self.kwargs["username"])
         return super().get_object()
 
 
@@ -470,12 +505,16 @@ class LinkShareSerializer(serializers.Serializer):
 
 class TagShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.TAG])
-    tagged = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    tagged = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 class DmShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.DM])
-    recipients = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 SHARE_REQUEST = PolymorphicProxySerializer(
