@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -270,6 +271,10 @@ class ShareSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     )
 
     def validate(self, data):
+        # Only a tag share names tagged people and only a DM share recipients: a list on another share is a mistake.
+        for field, channel in (("tagged", ShareChannel.TAG), ("recipients", ShareChannel.DM)):
+            if field in self.initial_data and data["channel"] != channel:
+                raise serializers.ValidationError({field: f"Only a {channel} share takes `{field}`."})
         if data["channel"] == ShareChannel.TAG and not data.get("tagged"):
             raise serializers.ValidationError({"tagged": "A tag share needs at least one tagged user."})
         if data["channel"] == ShareChannel.DM and not data.get("recipients"):
@@ -333,9 +338,14 @@ def _user(username: str):
     return get_object_or_404(User.objects.select_related("profile"), username=username_normalise(username))
 
 
+class TokenLoginSerializer(StrictInputMixin, AuthTokenSerializer):
+    pass
+
+
 class TokenLoginView(ObtainAuthToken):
     """POST {username, password} -> {token}; attempts are throttled per client address, failures per account."""
 
+    serializer_class = TokenLoginSerializer
     throttle_classes = [throttles.ScopedRateThrottle, throttles.LoginFailuresThrottle]
     throttle_scope = "login"
     parser_classes = [*ObtainAuthToken.parser_classes[:-1], JSONParser]

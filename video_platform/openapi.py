@@ -170,3 +170,11 @@ def document_guide_errors_and_stream(result, generator, request, public):
             if "{" in path:
                 responses.setdefault("404", _error("Not found, or not visible to the caller.", "ErrorDetail"))
     return result
+
+
+def request_bodies_refuse_other_fields(result, generator, request, public):
+    """Every request body is read by a strict serializer (``api.StrictInputMixin``): unknown fields are a 400."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+    return result

@@ -83,13 +83,18 @@ def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
 def user_create(*, username: str, password: str, display_name: str = "", email: str = ""):
     """Sign a user up under the normalised ``username``; a taken or invalid name or a weak password is a field error."""
     username = username_normalise(username)
+    errors = {}
     if problem := username_problem(username):
-        raise ValidationError({"username": problem})
+        errors["username"] = [problem]
+    elif User.objects.filter(username=username).exists():  # names are stored normalised: one exact lookup
+        errors["username"] = ["That username is taken."]
     user = User(username=username, email=email)
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise ValidationError({"password": error.messages}) from error
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
     try:
         # The unique index on lower(username) decides, so two sign-ups racing for one name can't both win.

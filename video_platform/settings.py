@@ -160,6 +160,7 @@ SPECTACULAR_SETTINGS |= {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "video_platform.openapi.document_guide_errors_and_stream",
+        "video_platform.openapi.request_bodies_refuse_other_fields",
     ],
 }
 
