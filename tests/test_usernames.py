@@ -121,3 +121,14 @@ def test_mentions_tags_and_profiles_find_a_user_whatever_the_case(make_user):
     assert client.post("/api/conversations/", {"participants": ["Ana"]}, format="json").status_code == 201
     assert services.mentioned_users("hi @ANA", actor=ana) == []
     assert services.mentioned_users("hi @ANA", actor=User.objects.get(username="ben")) == [ana]
+
+
+def test_the_migration_stores_existing_names_normalised_unless_that_would_take_another_users():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("video_platform.migrations.0003_username_unique_case_insensitively")
+    User.objects.bulk_create([User(username="Ｂｏｂ"), User(username="ana"), User(username="ａｎａ")])
+    migration.usernames_normalise(apps, None)
+    assert sorted(User.objects.values_list("username", flat=True)) == ["ana", "bob", "ａｎａ"]
