@@ -28,8 +28,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from inbox.policy import NOTIFICATION_TYPES
 
 from . import selectors, services, throttles
-from .parsers import JSONParser
-from .usernames import username_normalise
 from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -39,6 +37,8 @@ from .models import (
     ShareChannel,
     Video,
 )
+from .parsers import JSONParser
+from .usernames import username_normalise
 
 User = get_user_model()
 
@@ -119,7 +119,6 @@ def _is_id_or_null(value) -> bool:
 # ignore it (a typo'd or read-only field) or round it ("video": 8.5 read as video 8). A comment, not a docstring,
 # which would become the schema's description of every serializer using it.
 class StrictInputMixin:
-
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             errors = {}
