@@ -1,15 +1,17 @@
 """REST API of the social core: thin views that validate input and call one service."""
 
 from base64 import b64decode
+from collections.abc import Mapping
 from urllib import parse
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -32,10 +34,13 @@ from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     MESSAGE_MAX_LENGTH,
+    SHARE_MAX_PEOPLE,
     Profile,
     ShareChannel,
     Video,
 )
+from .parsers import JSONParser
+from .usernames import username_normalise
 
 User = get_user_model()
 
@@ -137,6 +142,30 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def _is_id_or_null(value) -> bool:
+    return value is None or type(value) is int  # not a bool, a float or a numeric string
+
+
+# For every write serializer: refuse what a client could not have meant, as a 400 naming the field, rather than
+# ignore it (a typo'd or read-only field) or round it ("video": 8.5 read as video 8). A comment, not a docstring,
+# which would become the schema's description of every serializer using it.
+class StrictInputMixin:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = ["Unknown field."]
+                elif field.read_only:
+                    errors[name] = ["This field is read-only."]
+                elif isinstance(field, serializers.PrimaryKeyRelatedField) and not _is_id_or_null(value):
+                    errors[name] = ["An id (a whole number) is required."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class UserBriefSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField(source="profile.display_name")
@@ -169,8 +198,12 @@ class ProfileSerializer(serializers.Serializer):
         return {"followers": user.followers_count, "following": user.following_count, "videos": user.videos_count}
 
 
-class SignUpSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+class SignUpSerializer(StrictInputMixin, serializers.Serializer):
+    # Checked (and normalised) by the sign-up service, the one home of the rule.
+    username = StrictCharField(
+        help_text="Letters, digits, `_` and `.`, not ending in `.`; stored in lower case (NFKC). A name taken "
+        "in any case, or a look-alike of one (fullwidth letters), is a 400 on `username`."
+    )
     # Django's password validators also refuse common and too-similar passwords (400, field errors).
     password = StrictCharField(
         write_only=True,
@@ -181,13 +214,8 @@ class SignUpSerializer(serializers.Serializer):
     )
     display_name = StrictCharField(max_length=50, required=False, allow_blank=True)
 
-    def validate_username(self, value):
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("That username is taken.")
-        return value
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictInputMixin, serializers.ModelSerializer):
     serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
         models.CharField: StrictCharField,
         models.BooleanField: StrictBooleanField,
@@ -202,7 +230,7 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ("username", "display_name", "bio", "is_pro", "dm_policy", "tag_policy", "muted_types")
 
 
-class VideoSerializer(EventIdMixin, serializers.Serializer):
+class VideoSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     creator = UserBriefSerializer(read_only=True)
     caption = StrictCharField(max_length=CAPTION_MAX_LENGTH)
@@ -219,7 +247,7 @@ class VideoSerializer(EventIdMixin, serializers.Serializer):
         }
 
 
-class CommentSerializer(EventIdMixin, serializers.Serializer):
+class CommentSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=COMMENT_MAX_LENGTH)
@@ -234,7 +262,7 @@ class UsernameField(serializers.SlugRelatedField):
             self.fail("invalid")
         if "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(username_normalise(data))
 
 
 def _usernames(required: bool = False, **kwargs):
@@ -248,13 +276,20 @@ class ShareUsernamesField(serializers.ManyRelatedField):
     def __init__(self, channel: str, **kwargs):
         self.channel = channel
         kwargs.setdefault("required", False)
+        # The schema's maxItems; to_internal_value refuses a longer list before looking anyone up.
+        kwargs.setdefault("validators", [MaxLengthValidator(SHARE_MAX_PEOPLE)])
         super().__init__(child_relation=UsernameField(slug_field="username", queryset=User.objects.all()), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > SHARE_MAX_PEOPLE:
+            raise serializers.ValidationError(f"A share can name at most {SHARE_MAX_PEOPLE} people.")
+        return super().to_internal_value(data)
 
     def get_attribute(self, share):
         return super().get_attribute(share) if share.channel == self.channel else []
 
 
-class ShareSerializer(EventIdMixin, serializers.Serializer):
+class ShareSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     """The sharer's own record of a share: only ever answered to the sharer."""
 
     id = serializers.IntegerField(read_only=True)
@@ -269,6 +304,10 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
     )
 
     def validate(self, data):
+        # Only a tag share names tagged people and only a DM share recipients: a list on another share is a mistake.
+        for field, channel in (("tagged", ShareChannel.TAG), ("recipients", ShareChannel.DM)):
+            if field in self.initial_data and data["channel"] != channel:
+                raise serializers.ValidationError({field: f"Only a {channel} share takes `{field}`."})
         if data["channel"] == ShareChannel.TAG and not data.get("tagged"):
             raise serializers.ValidationError({"tagged": "A tag share needs at least one tagged user."})
         if data["channel"] == ShareChannel.DM and not data.get("recipients"):
@@ -276,7 +315,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
         return data
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(StrictInputMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     participants = _usernames(required=True, write_only=True)
     members = UserBriefSerializer(source="participants.all", many=True, read_only=True)
@@ -289,7 +328,7 @@ class ConversationSerializer(serializers.Serializer):
         return value
 
 
-class MessageSerializer(EventIdMixin, serializers.Serializer):
+class MessageSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     sender = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
@@ -329,14 +368,20 @@ SELF = OpenApiResponse(ErrorSerializer, description="Aimed at yourself (follow, 
 def _user(username: str):
     if "\x00" in username:  # PostgreSQL text can't hold NUL: no such user, and no query to fail on
         raise Http404
-    return get_object_or_404(User.objects.select_related("profile"), username=username)
+    return get_object_or_404(User.objects.select_related("profile"), username=username_normalise(username))
+
+
+class TokenLoginSerializer(StrictInputMixin, AuthTokenSerializer):
+    pass
 
 
 class TokenLoginView(ObtainAuthToken):
-    """POST {username, password} -> {token}; attempts are throttled per client address."""
+    """POST {username, password} -> {token}; attempts are throttled per client address, failures per account."""
 
-    throttle_classes = [throttles.ScopedRateThrottle]
+    serializer_class = TokenLoginSerializer
+    throttle_classes = [throttles.ScopedRateThrottle, throttles.LoginFailuresThrottle]
     throttle_scope = "login"
+    parser_classes = [*ObtainAuthToken.parser_classes[:-1], JSONParser]
 
 
 class SignUpView(APIView):
@@ -347,10 +392,7 @@ class SignUpView(APIView):
     def post(self, request):
         data = SignUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = services.user_create(**data.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        user = services.user_create(**data.validated_data)  # its field errors answer 400 (exception_handler)
         user = selectors.users_with_counts().get(pk=user.pk)
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -365,6 +407,7 @@ class ProfileView(generics.RetrieveAPIView):
     def get_object(self):
         if "\x00" in self.kwargs["username"]:
             raise Http404
+        self.kwargs["username"] = username_normalise(self.kwargs["username"])
         return super().get_object()
 
 
@@ -505,12 +548,16 @@ class LinkShareSerializer(serializers.Serializer):
 
 class TagShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.TAG])
-    tagged = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    tagged = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 class DmShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.DM])
-    recipients = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 SHARE_REQUEST = PolymorphicProxySerializer(

@@ -94,3 +94,18 @@ class ApiErrorsAsJsonMiddleware(MiddlewareMixin):
             content=json.dumps({"detail": f"This URL ends with a slash: {location}"}),
             content_type="application/json",
         )
+
+
+class RepeatedQueryParametersMiddleware:
+    """Under /api/, a query parameter given twice is a 400 naming it: no endpoint takes a list in the query,
+    and silently using the last value hides a client's mistake."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+            if repeated:
+                return JsonResponse({name: ["Give this parameter once."] for name in repeated}, status=400)
+        return self.get_response(request)

@@ -7,6 +7,8 @@ User = settings.AUTH_USER_MODEL
 CAPTION_MAX_LENGTH = 300
 COMMENT_MAX_LENGTH = 500
 MESSAGE_MAX_LENGTH = 1000
+# People one share may tag or DM: each is a notification (and a conversation), yet the share is one write.
+SHARE_MAX_PEOPLE = 20
 CLIP_MAX_BYTES = 5 * 1024 * 1024
 
 

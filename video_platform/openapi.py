@@ -205,3 +205,11 @@ def _document_protocol_errors(method: str, operation: dict, responses: dict) -> 
         ))  # fmt: skip
     if "requestBody" in operation:
         responses.setdefault("415", _error("The body is not JSON (or not a type this operation reads).", "ErrorDetail"))
+
+
+def request_bodies_refuse_other_fields(result, generator, request, public):
+    """Every request body is read by a strict serializer (``api.StrictInputMixin``): unknown fields are a 400."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+    return result

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from inbox import policy
@@ -23,6 +23,7 @@ from .models import (
     Like,
     LikedPair,
     Message,
+    SHARE_MAX_PEOPLE,
     Profile,
     ProfileView,
     Share,
@@ -30,6 +31,7 @@ from .models import (
     Video,
     VideoView,
 )
+from .usernames import username_normalise, username_problem
 
 User = get_user_model()
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
@@ -51,7 +53,7 @@ def _refuse_self_action(*, actor, targets: Iterable, verb: str) -> None:
 
 def mentioned_users(text: str, *, actor) -> list:
     """Existing users @mentioned in ``text``, the actor left out; unknown names are just text."""
-    names = {match.rstrip(".") for match in MENTION_PATTERN.findall(text)}
+    names = {username_normalise(match.rstrip(".")) for match in MENTION_PATTERN.findall(text)}
     return list(User.objects.filter(username__in=names).exclude(pk=actor.pk).order_by("pk"))
 
 
@@ -90,10 +92,27 @@ def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, display_name: str = "", email: str = ""):
+    """Sign a user up under the normalised ``username``; a taken or invalid name or a weak password is a field error."""
+    username = username_normalise(username)
+    errors = {}
+    if problem := username_problem(username):
+        errors["username"] = [problem]
+    elif User.objects.filter(username=username).exists():  # names are stored normalised: one exact lookup
+        errors["username"] = ["That username is taken."]
     user = User(username=username, email=email)
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
-    user.save()
+    try:
+        # The unique index on lower(username) decides, so two sign-ups racing for one name can't both win.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValidationError({"username": "That username is taken."}) from error
     display_name = display_name or username[: Profile._meta.get_field("display_name").max_length]
     Profile.objects.update_or_create(user=user, defaults={"display_name": display_name})
     return user
@@ -287,6 +306,9 @@ def video_share(
         raise ValidationError({"tagged": "Tag at least one user."})
     if channel == ShareChannel.DM and not recipients:
         raise ValidationError({"recipients": "Name at least one recipient."})
+    for field, people in (("tagged", tagged), ("recipients", recipients)):
+        if len({person.pk for person in people}) > SHARE_MAX_PEOPLE:
+            raise ValidationError({field: f"A share can name at most {SHARE_MAX_PEOPLE} people."})
     if channel != ShareChannel.TAG:
         tagged = []
     if channel != ShareChannel.DM:

@@ -297,9 +297,9 @@ def signup(request):
         try:
             user = services.user_create(**form.cleaned_data)
         except ValidationError as error:
-            form.add_error("password", error.messages)
+            form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)
             return redirect("feed")
     return render(request, "platform/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -314,7 +314,7 @@ def demo_switch(request):
     if not settings.DEMO_MODE:
         raise Http404
     user = get_object_or_404(User, username=request.POST.get("username", ""), is_active=True)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user)
     return redirect("feed")
 
 

@@ -109,7 +109,8 @@ class ScenarioRun:
         self.timeout = timeout
         self.on_check = on_check
         self.run_id = secrets.token_hex(3)
-        self.real = {name: f"{name}_{self.run_id}" for name in scenario.users}
+        # Usernames are stored in lower case: a scenario's `Ana` signs up as ana_<run id>.
+        self.real = {name: f"{name}_{self.run_id}".lower() for name in scenario.users}
         self.clients: dict[str, APIClient] = {}
         self.video_ids: dict[str, int] = {}
         self.checks: list[Check] = []

@@ -30,7 +30,7 @@ def record_past_pairs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('platform', '0002_video_clip'),
+        ('platform', '0003_username_unique_case_insensitively'),
         ('inbox', '0005_unread_count'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
