@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from video_platform import services
 from video_platform.models import Block, Follow
 
 from .factories import PASSWORD, UserFactory, VideoFactory
@@ -177,3 +178,74 @@ def test_like_button_toggles_in_place_and_notifies_the_creator_live(open_as):
 
     expect(phone.get_by_role("button", name="Liked · 1")).to_have_attribute("aria-pressed", "true")
     expect(inbox.get_by_text("@lina_likes liked your video")).to_be_visible()
+
+
+def log_in(context, user) -> Page:
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    return page
+
+
+@pytest.fixture
+def new_context(chromium, asgi_server, celery_worker):
+    contexts = []
+
+    def make(**options):
+        context = chromium.new_context(base_url=asgi_server, **options)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_eight_tabs_of_one_user_share_one_stream_so_every_tab_loads_and_updates_live(new_context):
+    creator = UserFactory.create(username="cara")
+    fan = UserFactory.create(username="lina_likes")
+    video = VideoFactory.create(creator=creator, caption="Rooftop garden")
+    context = new_context()
+    tabs = [log_in(context, creator)]
+    pages = ["/inbox/", "/", f"/videos/{video.pk}/", "/messages/", "/settings/", "/inbox/?category=likes", "/analytics/"]
+    for path in pages:
+        tab = context.new_page()
+        tab.goto(path)
+        expect(tab.get_by_role("link", name="Inbox")).to_be_visible()  # the eighth page loads too
+        tabs.append(tab)
+    assert len(tabs) == 8
+
+    services.like_create(user=fan, video=video)
+
+    for tab in tabs:
+        expect(tab.get_by_test_id("unread-badge")).to_have_text("1")
+    expect(tabs[1].get_by_text("@lina_likes liked your video")).to_be_visible()
+    tabs[0].get_by_role("link", name="Messages").click()  # clicks in an open tab still answer
+    expect(tabs[0].get_by_role("heading", name="Messages")).to_be_visible()
+
+
+def test_three_users_in_three_browsers_each_see_only_their_own_live_updates(new_context):
+    people = [UserFactory.create(username=name) for name in ("ana", "ben", "cara")]
+    videos = {person.username: VideoFactory.create(creator=person, caption=f"Clip by {person.username}") for person in people}
+    tabs = {}
+    for person in people:
+        context = new_context()
+        first = log_in(context, person)
+        second = context.new_page()
+        second.goto("/inbox/")
+        tabs[person.username] = (first, second)
+
+    services.like_create(user=people[0], video=videos["ben"])
+    services.like_create(user=people[1], video=videos["cara"])
+    services.like_create(user=people[0], video=videos["cara"])
+
+    for username, count in (("ben", "1"), ("cara", "1")):
+        for tab in tabs[username]:
+            expect(tab.get_by_test_id("unread-badge")).to_have_text(count)
+    expect(tabs["cara"][1].get_by_text(re.compile("and 1 other liked your video"))).to_be_visible()
+    expect(tabs["ben"][1].get_by_text("@ana liked your video")).to_be_visible()
+    for tab in tabs["ana"]:
+        expect(tab.get_by_test_id("unread-badge")).to_have_count(0)
