@@ -36,6 +36,11 @@ def inbox_notifications(*, user, category: str | None = None, unread: bool | Non
 
 
 @cache
+def unread_conversation_ids(*, user) -> set[int]:
+    unread_messages = inbox_notifications(user=user, category="messages", unread=True)
+    return set(unread_messages.exclude(conversation=None).values_list("conversation_id", flat=True))
+
+
 def _notification_rows() -> QuerySet:
     """Resolving the four tables' joins of NOTIFICATION_ROW costs more than cloning a query that has done it.
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
     path("inbox/<int:pk>/", views.notification_detail, name="notification"),
     path("inbox/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("inbox/chats/<int:conversation_id>/read/", views.conversation_read, name="inbox-read-conversation"),
 ]

@@ -2,6 +2,7 @@
 answers, so a page can show no more about an actor than the privacy policy lets the API show."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -101,6 +102,16 @@ def notification_read(request, pk: int):
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
     services.notification_mark_read(notification=notification)
     return _back_to_inbox(_category(request))
+
+
+@login_required
+@require_POST
+def conversation_read(request, conversation_id: int):
+    """The open chat reads its messages: their notifications leave the unread counts. 204 whoever asks."""
+    unread = selectors.inbox_notifications(user=request.user, category="messages", unread=True)
+    ids = unread.filter(conversation_id=conversation_id).values_list("pk", flat=True)
+    services.notifications_mark_read(notification_ids=list(ids))
+    return HttpResponse(status=204)
 
 
 @login_required
