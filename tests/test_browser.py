@@ -249,3 +249,110 @@ def test_three_users_in_three_browsers_each_see_only_their_own_live_updates(new_
     expect(tabs["ben"][1].get_by_text("@ana liked your video")).to_be_visible()
     for tab in tabs["ana"]:
         expect(tab.get_by_test_id("unread-badge")).to_have_count(0)
+
+
+def test_a_refused_share_shows_its_reason_inside_the_open_share_sheet(open_as):
+    video = VideoFactory.create(caption="Rooftop garden")
+    page = open_as(UserFactory.create())
+    page.goto(f"/videos/{video.pk}/")
+    page.get_by_role("link", name="Share", exact=True).click()
+    dialog = page.locator("#share-dialog")
+    expect(dialog.get_by_role("heading", name="Share", exact=True)).to_be_visible()
+    dialog.get_by_role("button", name="Send", exact=True).click()  # nobody picked
+    expect(dialog.get_by_role("alert")).to_be_visible()
+    expect(dialog).to_have_attribute("open", "")
+    assert page.url.endswith(f"/videos/{video.pk}/")
+    dialog.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("status")).to_contain_text("Link copied and shared.")
+    expect(page.locator("#share-dialog")).not_to_have_attribute("open", "")
+
+
+def test_an_open_chat_stays_live_when_the_reader_muted_message_notifications(open_as):
+    ana = UserFactory.create(username="ana")
+    ben = UserFactory.create(username="ben")
+    ben.profile.muted_types = ["message"]
+    ben.profile.save()
+    chat, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
+    page = open_as(ben)
+    page.goto(f"/messages/{chat.pk}/")
+    services.message_send(sender=ana, conversation=chat, text="Muted but still here")
+    expect(page.locator("#chat-messages")).to_contain_text("Muted but still here")
+
+
+def test_reading_a_message_in_the_open_chat_clears_it_from_the_badge(open_as):
+    ana = UserFactory.create(username="ana")
+    ben = UserFactory.create(username="ben")
+    chat, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
+    page = open_as(ben)
+    page.goto(f"/messages/{chat.pk}/")
+    services.message_send(sender=ana, conversation=chat, text="Read me here")
+    expect(page.locator("#chat-messages")).to_contain_text("Read me here")
+    page.goto("/messages/")
+    expect(page.get_by_test_id("conversation")).to_contain_text("Read me here")
+    expect(page.get_by_test_id("unread-badge")).to_have_count(0)
+    expect(page.locator("[data-testid=conversation].unread")).to_have_count(0)
+
+
+def test_counts_on_an_open_video_page_update_live_and_glow(open_as):
+    video = VideoFactory.create(caption="Rooftop garden")
+    page = open_as(UserFactory.create())
+    page.goto(f"/videos/{video.pk}/")
+    expect(page.locator("#video-counts [data-count=likes]")).to_have_text("0")
+    services.like_create(user=UserFactory.create(), video=video)
+    expect(page.locator("#video-counts [data-count=likes]")).to_have_text("1")
+    expect(page.locator("#video-counts li.count-changed")).to_have_attribute("title", "Likes")
+
+
+def test_a_notification_that_changes_live_is_highlighted(open_as):
+    creator = UserFactory.create(username="cara")
+    video = VideoFactory.create(creator=creator, caption="Rooftop garden")
+    inbox = open_as(creator)
+    inbox.goto("/inbox/")
+    services.like_create(user=UserFactory.create(username="lina_likes"), video=video)
+    expect(inbox.locator(".notification.live-changed")).to_contain_text("@lina_likes liked your video")
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def test_inbox_tabs_fit_at_desktop_width_and_mark_all_read_sits_at_the_lists_edge(new_context):
+    creator = UserFactory.create(username="cara")
+    video = VideoFactory.create(creator=creator)
+    for fan in UserFactory.create_batch(2):
+        services.like_create(user=fan, video=video)
+        services.comment_create(author=fan, video=video, text="nice")
+        services.follow_create(follower=fan, followee=creator)
+    page = log_in(new_context(viewport={"width": 1280, "height": 900}), creator)
+    page.goto("/inbox/")
+    expect(page.get_by_role("button", name="Mark all as read")).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Inbox categories")
+    assert tabs.evaluate("row => row.scrollWidth <= row.clientWidth")
+    button = page.get_by_role("button", name="Mark all as read").bounding_box()
+    listing = page.get_by_role("list", name="All notifications").bounding_box()
+    assert listing["x"] + listing["width"] - 40 <= button["x"] + button["width"] <= listing["x"] + listing["width"] + 1
+
+
+def test_inbox_tabs_show_they_scroll_on_a_phone(open_as):
+    page = open_as(UserFactory.create())
+    page.goto("/inbox/")
+    expect(page.get_by_role("navigation", name="Inbox categories")).to_have_attribute("data-overflow", "right")
+    _no_sideways_scroll(page)
+
+
+def test_phone_pages_never_scroll_sideways_even_with_a_very_long_display_name(open_as):
+    long_name = "Maximiliana-Konstantinopolitanischer-Dudelsackpfeifer"[:49]
+    creator = UserFactory.create(username="cara", display_name=long_name)
+    creator.profile.is_pro = True
+    creator.profile.save()
+    video = VideoFactory.create(creator=creator, caption="Supercalifragilisticexpialidocious" * 3)
+    fan = UserFactory.create(display_name=long_name + "2")
+    services.like_create(user=fan, video=video)
+    chat, _ = services.conversation_get_or_create(creator=fan, participants=[creator])
+    services.message_send(sender=fan, conversation=chat, text="hello")
+    page = open_as(creator)
+    for path in ["/", f"/videos/{video.pk}/", f"/u/{creator.username}/", "/inbox/", "/messages/",
+                 f"/messages/{chat.pk}/", "/analytics/?days=60", "/settings/", "/no-such-page/"]:  # fmt: skip
+        page.goto(path)
+        page.wait_for_load_state()
+        _no_sideways_scroll(page)
