@@ -2,16 +2,19 @@
 directly (these tests don't run a worker; tests/test_browser.py does)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from inbox.models import Event, Notification
-from inbox.services import event_deliver
+from inbox.batching import share_batch_seconds
+from inbox.services import event_deliver, held_shares_release
 from inbox.views import PAGE_SIZE
 from video_platform import services
 from video_platform.error_pages import FriendlyErrorPagesMiddleware
@@ -518,7 +521,7 @@ def test_reading_in_an_open_chat_clears_its_message_notifications_only():
 def test_reading_someone_elses_chat_changes_nothing():
     ana, ben, stranger = UserFactory.create_batch(3)
     chat, _ = _chat_between(ana, ben)
-    assert browser(stranger).post(f"/inbox/chats/{chat.pk}/read/").status_code == 204
+    assert browser(stranger).post(f"/inbox/chats/{chat.pk}/read/").status_code == 404
     assert Notification.objects.get(recipient=ben).unread
 
 
@@ -567,3 +570,79 @@ def test_a_share_from_the_sheet_in_a_dialog_redirects_the_page_and_a_refusal_sta
     refused = client.post(f"/videos/{video.pk}/share/", {"channel": "dm"}, HTTP_HX_REQUEST="true")
     assert refused.status_code == 400
     assert 'id="share-sheet"' in refused.content.decode()
+
+
+def _share_group_of(creator, video, sharer):
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_all()
+    return Notification.objects.get(recipient=creator, type="share")
+
+
+def test_a_share_groups_detail_page_says_what_the_creator_can_and_cannot_know():
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer", display_name="Samira")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    page = browser(creator).get(f"/inbox/{group.pk}/").content.decode()
+    assert "shared once in this group: by copying its link, sharing it to other apps, or sending it in messages" in page
+    assert "Who shared is never shown" in page
+    assert "Mentions</a> and <a" in page
+    assert "sam_sharer" not in page and "Samira" not in page
+
+
+def _staff(username: str, *, group: str | None = None, superuser: bool = False):
+    user = UserFactory.create(username=username, is_staff=True, is_superuser=superuser)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def test_the_staff_share_group_page_shows_the_sharers_beside_what_the_creator_sees():
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    page = browser(_staff("root", superuser=True)).get(f"/staff/share-groups/{group.pk}/").content.decode()
+    assert "What the creator sees" in page and "Your video was shared once" in page
+    assert "What the platform knows" in page and "@sam_sharer" in page and ">link<" in page
+
+
+@pytest.mark.parametrize("who", ["creator", "support", "moderator", "sharer"])
+def test_the_staff_share_group_page_is_not_found_for_anyone_who_may_not_see_sharers(who):
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    viewer = {
+        "creator": creator,
+        "sharer": sharer,
+        "support": _staff("sue_support", group="Support"),
+        "moderator": _staff("mo_moderator", group="Moderator"),
+    }[who]
+    response = browser(viewer).get(f"/staff/share-groups/{group.pk}/")
+    assert response.status_code == 404
+    assert b"Share group" not in response.content
+
+
+def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_the_schedule_only(settings):
+    settings.DEMO_MODE = True
+    creator, sharer = UserFactory.create(), UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    client = browser(creator)
+    assert "Batch anonymous shares every 30 s" in client.get("/inbox/").content.decode()
+    client.post("/inbox/demo/batching/", {"batching": "on"})
+    assert share_batch_seconds() == 30
+
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_all()
+    assert not Notification.objects.filter(recipient=creator).exists()
+    page = client.get("/inbox/").content.decode()
+    assert "Anonymous shares arrive every 30 s" in page and 'data-batch-countdown="30"' in page
+    assert "waiting" not in page and "held" not in page
+
+    held_shares_release(now=timezone.now() + timedelta(seconds=31))
+    assert Notification.objects.get(recipient=creator, type="share").count == 1
+    client.post("/inbox/demo/batching/", {"batching": "off"})
+    assert share_batch_seconds() == 0
+
+
+def test_share_batching_cannot_be_switched_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    client = browser(UserFactory.create())
+    assert client.post("/inbox/demo/batching/", {"batching": "on"}).status_code == 404
+    assert "Share batching" not in client.get("/inbox/").content.decode()
+    assert share_batch_seconds() == settings.SHARE_NOTIFICATION_BATCH_SECONDS

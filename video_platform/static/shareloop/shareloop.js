@@ -52,3 +52,14 @@ document.addEventListener("htmx:afterSwap", function (event) {
   });
   changedNotificationIds = [];
 });
+
+// The demo batching panel counts down to the end of the current window (windows align to the epoch).
+function updateBatchCountdowns() {
+  document.querySelectorAll("[data-batch-countdown]").forEach(function (element) {
+    var seconds = Number(element.getAttribute("data-batch-countdown"));
+    var left = seconds - Math.floor(Date.now() / 1000) % seconds;
+    element.textContent = "next delivery in " + left + " s";
+  });
+}
+setInterval(updateBatchCountdowns, 1000);
+updateBatchCountdowns();
