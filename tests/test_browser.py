@@ -3,15 +3,22 @@ uvicorn and a real Celery worker: two people at once, the creator's inbox updati
 
 import os
 import re
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 from playwright.sync_api import Page, expect, sync_playwright
 
 from video_platform import services
-from video_platform.models import Block, Follow
+from video_platform.models import Block, Follow, Video
 
+from .conftest import asgi_process
 from .factories import PASSWORD, UserFactory, VideoFactory
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,7 +115,9 @@ def test_creator_sees_shares_live_and_learns_the_sharer_only_from_tag_and_dm(ope
     assert_sharer_absent(inbox)
     inbox.get_by_role("link", name=re.compile("Your video was shared once")).click()
     expect(inbox.get_by_text("Shares are private")).to_be_visible()
+    expect(inbox.get_by_test_id("share-explainer")).to_contain_text("Who shared is never shown")
     assert_sharer_absent(inbox)
+    inbox.screenshot(path=SCREENSHOTS / "share-group.png", full_page=True)
     inbox.goto("/inbox/")
     expect(inbox.get_by_test_id("unread-badge")).to_have_count(0)
 
@@ -356,3 +365,46 @@ def test_phone_pages_never_scroll_sideways_even_with_a_very_long_display_name(op
         page.goto(path)
         page.wait_for_load_state()
         _no_sideways_scroll(page)
+
+
+@pytest.fixture(scope="module")
+def demo_server(django_db_setup, django_db_blocker):
+    """The app as `make demo` runs it (DEMO_MODE on), for the presenter's controls."""
+    with asgi_process("test-demo-web.log", DEBUG="1", DEMO_MODE="1") as url:
+        yield url
+
+
+def test_the_seeded_world_looks_lived_in_and_is_photographed_for_the_readme(chromium, demo_server, celery_worker):
+    for role in ("Support", "Moderator"):  # made by a data migration, which a transactional test flushes
+        Group.objects.get_or_create(name=role)
+    call_command("seed", stdout=StringIO())
+    cara = User.objects.get(username="cara")
+    desktop = chromium.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
+    phone = chromium.new_context(base_url=demo_server, **PHONE)
+    try:
+        page = desktop.new_page()
+        page.goto("/login/")
+        page.get_by_role("button", name=re.compile("Cara Chen")).click()
+        page.goto("/analytics/?days=60")
+        expect(page.get_by_role("heading", name="Analytics")).to_be_visible()
+        assert page.locator("figure.analytics-chart").first.locator(".dot").count() == 60
+        page.screenshot(path=SCREENSHOTS / "analytics.png", full_page=True)
+        page.goto("/inbox/")
+        expect(page.get_by_test_id("demo-batching")).to_contain_text("Batch shares every 30\u00a0s")
+        expect(page.get_by_test_id("notification").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "inbox-desktop.png")
+
+        small = phone.new_page()
+        small.goto("/login/")
+        small.get_by_role("button", name=re.compile("Cara Chen")).click()
+        small.goto("/inbox/")
+        expect(small.get_by_test_id("notification").first).to_be_visible()
+        assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        small.screenshot(path=SCREENSHOTS / "inbox-phone.png")
+        video = Video.objects.filter(creator=cara).order_by("-created_at").first()
+        small.goto(f"/videos/{video.pk}/")
+        expect(small.locator("#video-counts")).to_be_visible()
+        small.screenshot(path=SCREENSHOTS / "video.png", full_page=True)
+    finally:
+        desktop.close()
+        phone.close()

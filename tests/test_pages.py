@@ -623,7 +623,7 @@ def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_th
     creator, sharer = UserFactory.create(), UserFactory.create()
     video = VideoFactory.create(creator=creator)
     client = browser(creator)
-    assert "Batch anonymous shares every 30 s" in client.get("/inbox/").content.decode()
+    assert "Batch shares every 30&nbsp;s" in client.get("/inbox/").content.decode()
     client.post("/inbox/demo/batching/", {"batching": "on"})
     assert share_batch_seconds() == 30
 

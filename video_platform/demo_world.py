@@ -133,7 +133,7 @@ class World:
                     continue
                 if follower in demo:
                     days_ago = DAYS
-                elif self.rng.random() < 0.6:
+                elif followee.username == "cara" or self.rng.random() < 0.6:
                     days_ago = self.rng.randint(0, DAYS - 1)
                 else:
                     continue
