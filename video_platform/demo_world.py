@@ -219,7 +219,8 @@ class World:
 
     def _write_views(self, people: list) -> None:
         """Each day's views of every video and profile in one bulk write, with the video counters to match."""
-        videos = list(Video.objects.filter(pk__in=[v.pk for v in self.videos.values()]).select_related("creator"))
+        videos = Video.objects.filter(pk__in=[v.pk for v in self.videos.values()]).select_related("creator")
+        videos = list(videos.order_by("pk"))  # a fixed order: the random draws below must come out the same
         totals = dict.fromkeys((video.pk for video in videos), 0)
         for days_ago in range(DAYS, -1, -1):
             video_views, profile_views = [], []
