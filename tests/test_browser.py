@@ -392,7 +392,12 @@ def test_the_seeded_world_looks_lived_in_and_is_photographed_for_the_readme(chro
         page.goto("/inbox/")
         expect(page.get_by_test_id("demo-batching")).to_contain_text("Batch shares every 30\u00a0s")
         expect(page.get_by_test_id("notification").first).to_be_visible()
+        page.get_by_role("button", name="Batch shares every 30\u00a0s").click()
+        expect(page.get_by_test_id("demo-batching")).to_contain_text("Anonymous shares arrive every 30 s")
+        expect(page.get_by_test_id("demo-batching")).to_contain_text(re.compile(r"next delivery in \d+ s"))
         page.screenshot(path=SCREENSHOTS / "inbox-desktop.png")
+        page.get_by_role("button", name="Turn batching off").click()
+        expect(page.get_by_test_id("demo-batching")).to_contain_text("arrive at once")
 
         small = phone.new_page()
         small.goto("/login/")
