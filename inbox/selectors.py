@@ -35,6 +35,42 @@ def inbox_notifications(*, user, category: str | None = None, unread: bool | Non
     return _in_inbox(Notification.objects.all(), user=user, category=category, unread=unread)
 
 
+def unread_conversation_ids(*, user) -> set[int]:
+    unread_messages = inbox_notifications(user=user, category="messages", unread=True)
+    return set(unread_messages.exclude(conversation=None).values_list("conversation_id", flat=True))
+
+
+def share_group_sources(*, notification: Notification) -> list[Event]:
+    """Staff only: the share events a creator's share group most likely counts.
+
+    A group keeps no event (many shares bump one row), so its shares are matched as
+    event_expected_group_rows does: same video, made after the recipient's previous group of it was last
+    bumped and before this one was, and not naming the recipient (a tag or DM to them is not in the group).
+    """
+    earlier = (
+        Notification.objects.filter(
+            recipient_id=notification.recipient_id,
+            type=notification.type,
+            video_id=notification.video_id,
+            updated_at__lt=notification.created_at,
+        )
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    events = Event.objects.filter(
+        kind=policy.ActionKind.SHARE, video_id=notification.video_id, created_at__lte=notification.updated_at
+    )
+    if earlier is not None:
+        events = events.filter(created_at__gt=earlier)
+    recipient = notification.recipient_id
+    return [
+        event
+        for event in events.select_related("actor").order_by("created_at", "pk")
+        if recipient not in event.payload.get("tagged", []) + event.payload.get("recipients", [])
+    ]
+
+
 @cache
 def _notification_rows() -> QuerySet:
     """Resolving the four tables' joins of NOTIFICATION_ROW costs more than cloning a query that has done it.

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from video_platform.models import Block, Follow, Profile
 
-from . import live, policy
+from . import batching, live, policy
 from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, StreamKind
 from .policy import Action, ActionKind, Delivery
 
@@ -285,7 +285,7 @@ def event_deliver(*, event_id: int) -> None:
 
 def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delivery]:
     """With share batching on, anonymous deliveries wait for their window's release instead."""
-    if not settings.SHARE_NOTIFICATION_BATCH_SECONDS:
+    if not batching.share_batch_seconds():
         return []
     held = [d for d in deliveries if not d.shows_actor]
     now = timezone.now()
@@ -309,7 +309,7 @@ def held_shares_release(*, now: datetime | None = None) -> int:
     the creator only after that window has closed, together with the other shares made in it.
     """
     now = now or timezone.now()
-    window = settings.SHARE_NOTIFICATION_BATCH_SECONDS
+    window = batching.share_batch_seconds()
     closed_before = batch_window_start(now, window) if window else now
     with transaction.atomic():
         held = list(
