@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from inbox.delivery import process_stop
+from qa.delivery import process_stop
 
 from .factories import UserFactory, VideoFactory
 

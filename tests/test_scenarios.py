@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from inbox.scenarios import ScenarioFormatError, scenario_load
+from qa.scenarios import ScenarioFormatError, scenario_load
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

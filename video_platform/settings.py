@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "video_platform.apps.PlatformConfig",
     "inbox",
     "analytics",
+    "qa",
 ]
 
 MIDDLEWARE = [

@@ -21,8 +21,8 @@ from django.db.models import Count, Sum
 from inbox.models import Event, Notification
 from inbox.policy import NotificationType
 
-from . import services
-from .models import Conversation, ContactPolicy
+from video_platform import services
+from video_platform.models import Conversation, ContactPolicy
 
 User = get_user_model()
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox.delivery import worker_process
-from inbox.scenarios import SCHEMA, Check, ScenarioFormatError, ScenarioRun, scenario_load
-from inbox.scenarios.runner import SCENARIO_PASSWORD
+from qa.delivery import worker_process
+from qa.scenarios import SCHEMA, Check, ScenarioFormatError, ScenarioRun, scenario_load
+from qa.scenarios.runner import SCENARIO_PASSWORD
 
 
 class Command(BaseCommand):

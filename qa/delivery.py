@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from .models import EventStatus
+from inbox.models import EventStatus
 
 
 class DeliveryTimeout(Exception):

@@ -5,8 +5,8 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inbox.delivery import DeliveryTimeout, events_wait_delivered, worker_process
-from video_platform.simulation import SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events
+from qa.delivery import DeliveryTimeout, events_wait_delivered, worker_process
+from qa.simulation import SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events
 
 
 class Command(BaseCommand):

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from inbox.delivery import DeliveryTimeout, delivery_timeout_message
+from qa.delivery import DeliveryTimeout, delivery_timeout_message
 from video_platform.models import Block, Follow, Video
 
 from .loading import Scenario
