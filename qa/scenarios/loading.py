@@ -54,6 +54,12 @@ def scenario_load(path: str | Path) -> Scenario:
     document = _mapping(document)
     refs = _References(document, root)
 
+    first_spelling: dict[str, str] = {}
+    for name in refs.users:
+        other = first_spelling.setdefault(str(name).lower(), name)
+        if other != name:
+            refs.error(["users"], f"same name as {other!r} apart from case: usernames ignore case", key=name)
+
     for section in ("follows", "blocks"):
         for name, others in _mapping(document.get(section)).items():
             refs.user(name, [section], key=name)

@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -19,8 +20,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
+from inbox import services as inbox_services
 from qa.delivery import DeliveryTimeout, delivery_timeout_message
+from video_platform import services
 from video_platform.models import Block, Follow, Video
 
 from .loading import Scenario
@@ -32,11 +36,23 @@ SCENARIO_PASSWORD = "scenario-password"
 FIELD_ORDER = ("type", "category", "video", "actor", "count", "unread", "text")
 
 
+class ScenarioCannotRun(Exception):
+    """The configuration refuses what scenarios need; the message names the setting to change."""
+
+
 @dataclass
 class Check:
     passed: bool
     title: str
     details: list[str] = field(default_factory=list)
+
+
+class HttpsApiClient(APIClient):
+    """Requests made as over TLS: production's HTTPS redirect would answer every plain one with a 301."""
+
+    def generic(self, *args, **kwargs):
+        kwargs["secure"] = True
+        return super().generic(*args, **kwargs)
 
 
 def _api_host() -> str:
@@ -103,13 +119,57 @@ def _differences(expected: dict, actual: dict) -> list[str]:
     return [f"-{key}: {value}\n+{key}: {actual[key]}" for key, value in expected.items() if actual[key] != value]
 
 
+def configuration_refusal(scenarios: list[Scenario]) -> str | None:
+    """One line naming the setting to change when this configuration cannot run ``scenarios``, else None."""
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("writes")
+    if not rate:
+        return None
+    allowed, _ = SimpleRateThrottle.parse_rate(None, rate)
+    for scenario in scenarios:
+        # A step writes at most twice (a message opens its conversation first).
+        writes = Counter(step.actor for step in scenario.steps)
+        name, most = max(writes.items(), key=lambda item: item[1], default=("", 0))
+        if 2 * most > allowed:
+            return (
+                f"{scenario.path}: {name} writes up to {2 * most} times, but THROTTLE_RATE_WRITES={rate} allows "
+                f"{allowed}: raise THROTTLE_RATE_WRITES (or set DEMO_MODE=1, which turns throttles off)"
+            )
+    return None
+
+
+def run_id_new() -> str:
+    return secrets.token_hex(3)
+
+
+def run_usernames(run_id: str, index: int, names) -> dict[str, str]:
+    """The accounts of one file of a run: ``<name>_<run id>_<file number>`` (usernames are lower case)."""
+    return {name: f"{name.lower()}_{run_id}_{index}" for name in names}
+
+
+def run_users_delete(run_id: str) -> int:
+    """Delete a run's scenario accounts and everything they did; others (demo, staff) are never touched.
+
+    An account is the run's only if its name ends in ``_<run id>_<n>`` and it still has the scenario password.
+    """
+    if not re.fullmatch(r"[0-9a-f]{6}", run_id):
+        raise ValueError(f"{run_id!r} is not a run id (six hex digits, printed at the start of a run)")
+    candidates = User.objects.filter(username__regex=rf"_{run_id}_[0-9]+$", is_staff=False, is_superuser=False)
+    ours = [user.pk for user in candidates if user.check_password(SCENARIO_PASSWORD)]
+    User.objects.filter(pk__in=ours).delete()
+    return len(ours)
+
+
 class ScenarioRun:
-    def __init__(self, scenario: Scenario, *, timeout: float = 30.0, on_check: Callable[[Check], None] = print):
+    def __init__(
+        self, scenario: Scenario, *, run_id: str | None = None, index: int = 1, timeout: float = 30.0,
+        on_check: Callable[[Check], None] = print,
+    ):  # fmt: skip
         self.scenario = scenario
         self.timeout = timeout
         self.on_check = on_check
-        self.run_id = secrets.token_hex(3)
-        self.real = {name: f"{name}_{self.run_id}" for name in scenario.users}
+        self.run_id = run_id or run_id_new()
+        self.real = run_usernames(self.run_id, index, scenario.users)
+        self.user_ids: list[int] = []
         self.clients: dict[str, APIClient] = {}
         self.video_ids: dict[str, int] = {}
         self.checks: list[Check] = []
@@ -121,6 +181,11 @@ class ScenarioRun:
         level, request_log.level = request_log.level, logging.ERROR
         try:
             return self._run()
+        except (ScenarioCannotRun, DeliveryTimeout):
+            raise
+        except Exception as exc:  # one broken file is a FAIL of that file, never the end of the whole run
+            self._check(False, "the scenario stopped on an error", [f"{type(exc).__name__}: {self._names_out(str(exc))}"])
+            return self.checks
         finally:
             request_log.level = level
 
@@ -142,7 +207,7 @@ class ScenarioRun:
         self.on_check(check)
 
     def _client(self, user=None) -> APIClient:
-        client = APIClient(SERVER_NAME=_api_host())
+        client = HttpsApiClient(SERVER_NAME=_api_host())
         if user is not None:
             client.force_authenticate(user)
         return client
@@ -157,23 +222,18 @@ class ScenarioRun:
         return text
 
     def _set_up(self) -> None:
-        anonymous = self._client()
+        # Starting state, written through the services (sign-up throttles would count every scenario user).
+        users = {}
         for name, profile in self.scenario.users.items():
-            response = anonymous.post(
-                "/api/users/",
-                {"username": self.real[name], "password": SCENARIO_PASSWORD,
-                 "display_name": profile.get("display_name", name.title())},
-                format="json",
+            users[name] = services.user_create(
+                username=self.real[name], password=SCENARIO_PASSWORD,
+                display_name=profile.get("display_name", name.title()),
             )  # fmt: skip
-            if response.status_code != 201:
-                raise RuntimeError(f"sign-up of {self.real[name]} failed: {response.status_code} {response.content!r}")
-            self.clients[name] = self._client(User.objects.get(username=self.real[name]))
+            self.user_ids.append(users[name].pk)
             settings_ = {k: v for k, v in profile.items() if k != "display_name"}
             if settings_:
-                response = self.clients[name].patch("/api/me/", settings_, format="json")
-                if response.status_code != 200:
-                    raise RuntimeError(f"settings of {name} refused: {response.status_code} {response.content!r}")
-        users = {name: User.objects.get(username=real) for name, real in self.real.items()}
+                services.profile_update(user=users[name], **settings_)
+            self.clients[name] = self._client(users[name])
         for follower, followees in self.scenario.follows.items():
             for followee in followees:
                 Follow.objects.get_or_create(follower=users[follower], followee=users[followee])
@@ -188,6 +248,10 @@ class ScenarioRun:
         client = self.clients[step.actor]
         responses = self._perform(client, step)
         where = f"step {number} (line {step.line}) `{step.source}`"
+        if any(r.status_code == 429 for r in responses):
+            raise ScenarioCannotRun(
+                f"{where}: the API answered 429 Too Many Requests; raise THROTTLE_RATE_WRITES (or set DEMO_MODE=1)"
+            )
         # Whatever the verdict, what the step set off is delivered before the next step starts.
         for event_id in (r.json().get("event_id") for r in responses if r.status_code in (200, 201) and r.content):
             if event_id and (status := self._wait_for(client, event_id)) != "done":
@@ -255,10 +319,14 @@ class ScenarioRun:
         return [client.post(f"/api/inbox/{n['id']}/read/") for n in unread]
 
     def _wait_for(self, client: APIClient, event_id: int) -> str:
+        """Poll the event until it is delivered; shares a batch window holds are released for this run's users."""
         deadline = time.monotonic() + self.timeout
         while True:
             status = client.get(f"/api/events/{event_id}/").json()["status"]
-            if status != "pending":
+            if status == "held":
+                # Production batching: release what this run's users wait for, never anyone else's shares.
+                inbox_services.held_shares_release(everything=True, recipient_ids=self.user_ids)
+            elif status != "pending":
                 return status
             if time.monotonic() > deadline:
                 raise DeliveryTimeout(delivery_timeout_message(1, self.timeout))
