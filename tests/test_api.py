@@ -1,4 +1,4 @@
-"""The REST contract of SPEC.md (analytics and the stream aside), delivery done in-process."""
+"""The REST contract of docs/api.md (analytics and the stream aside), delivery done in-process."""
 
 import pytest
 from django.core.management import call_command

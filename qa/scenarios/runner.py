@@ -146,17 +146,19 @@ def run_usernames(run_id: str, index: int, names) -> dict[str, str]:
     return {name: f"{name.lower()}_{run_id}_{index}" for name in names}
 
 
-def run_users_delete(run_id: str) -> int:
-    """Delete a run's scenario accounts and everything they did; others (demo, staff) are never touched.
+def run_email(username: str, run_id: str) -> str:
+    """What marks an account as a scenario run's: no sign-up can give a user this address."""
+    return f"{username}@scenario-run-{run_id}.invalid"
 
-    An account is the run's only if its name ends in ``_<run id>_<n>`` and it still has the scenario password.
-    """
+
+def run_users_delete(run_id: str) -> int:
+    """Delete a run's scenario accounts and everything they did; others (demo, staff) are never touched."""
     if not re.fullmatch(r"[0-9a-f]{6}", run_id):
         raise ValueError(f"{run_id!r} is not a run id (six hex digits, printed at the start of a run)")
-    candidates = User.objects.filter(username__regex=rf"_{run_id}_[0-9]+$", is_staff=False, is_superuser=False)
-    ours = [user.pk for user in candidates if user.check_password(SCENARIO_PASSWORD)]
-    User.objects.filter(pk__in=ours).delete()
-    return len(ours)
+    ours = User.objects.filter(email__endswith=f"@scenario-run-{run_id}.invalid", is_staff=False, is_superuser=False)
+    count = ours.count()
+    ours.delete()
+    return count
 
 
 class ScenarioRun:
@@ -226,7 +228,7 @@ class ScenarioRun:
         users = {}
         for name, profile in self.scenario.users.items():
             users[name] = services.user_create(
-                username=self.real[name], password=SCENARIO_PASSWORD,
+                username=self.real[name], password=SCENARIO_PASSWORD, email=run_email(self.real[name], self.run_id),
                 display_name=profile.get("display_name", name.title()),
             )  # fmt: skip
             self.user_ids.append(users[name].pk)
