@@ -192,9 +192,17 @@ def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(ce
     assert list(User.objects.filter(username__endswith=f"_{run_id}_1")) == [look_alike]
 
 
+@pytest.fixture
+def delivery_in_this_process():
+    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
 @pytest.mark.django_db(transaction=True)
-def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(tmp_path, monkeypatch):
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)  # delivery in this process, under its settings
+def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(tmp_path, delivery_in_this_process):
     someone_elses = VideoFactory.create()
     (tmp_path / "share.yaml").write_text(SHARE_SCENARIO)
     with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):
