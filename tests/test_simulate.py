@@ -1,3 +1,4 @@
+import json
 from io import StringIO
 
 import pytest
@@ -40,3 +41,13 @@ def test_simulated_shares_never_name_the_sharer_but_tags_and_dms_do(celery_worke
     named = Notification.objects.filter(type__in=["tag", "message"])
     assert named.exists()
     assert not named.filter(actor=None).exists()
+
+
+def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
+    out = StringIO()
+    call_command("simulate", "--users", "5", "--actions", "40", "--seed", "9", "--json", stdout=out, stderr=StringIO())
+    summary = json.loads(out.getvalue())
+    assert (summary["seed"], summary["users"], summary["actions"]) == (9, 5, 40)
+    assert sum(kind["done"] + kind["refused"] for kind in summary["actions_by_kind"].values()) == 40
+    assert summary["events"] == {"pending": 0, "held": 0, "done": Event.objects.count(), "failed": 0}
+    assert sum(n["rows"] for n in summary["notifications"].values()) == Notification.objects.count()
