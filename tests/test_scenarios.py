@@ -221,3 +221,28 @@ def test_a_write_throttle_too_low_for_a_file_is_refused_in_one_line(tmp_path):
     with override_settings(REST_FRAMEWORK=settings.REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": rates}):
         _, error = _run_failing(tmp_path / "like.yaml")
     assert "\n" not in error and "THROTTLE_RATE_WRITES=1/minute" in error
+
+
+def test_parallel_groups_and_moderation_steps_are_validated(tmp_path):
+    errors = _errors(
+        tmp_path,
+        "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps:\n"
+        "  - parallel: ['ana: like v1', 'ana: post v2']\n  - 'ana: hide v1'\n  - parallel: ['ana: view v1']\n"
+        "expect: {stream: {cara: [{event: unread_count, total: 0}]}}\n",
+    )
+    assert errors == [
+        "4: steps[0].parallel[1]: a post cannot run in parallel: its label is needed by the steps after it",
+        "5: steps[1]: moderation is done by staff: `staff: hide v1`",
+        "6: steps[2].parallel: ['ana: view v1'] is too short",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_stream_expectation_fails_with_the_messages_in_order(celery_worker, tmp_path):
+    (tmp_path / "stream.yaml").write_text(
+        "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps: ['ana: share v1 by link']\n"
+        "expect:\n  stream:\n    cara: [{event: unread_count, total: 1}, {event: notification, type: share}]\n"
+    )
+    out, _ = _run_failing(tmp_path / "stream.yaml")
+    assert "FAIL  stream of cara (line 6)" in out
+    assert "+{event: notification, type: share, category: shares, video: v1, actor: null, count: 1" in out
