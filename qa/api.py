@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +18,13 @@ class ReleaseHeldView(APIView):
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("HeldReleased", {"released": serializers.IntegerField()}),
+        responses={
+            200: inline_serializer("HeldReleased", {"released": serializers.IntegerField()}),
+            404: OpenApiResponse(
+                inline_serializer("ReleaseHeldNotFound", {"detail": serializers.CharField()}),
+                description="Not staff, outside DEMO_MODE: as if the endpoint did not exist.",
+            ),
+        },
         description=(
             "Release every held anonymous share notification at once (events answer `done` after it). "
             "Staff tokens always; every signed-in user with `DEMO_MODE`; 404 otherwise."
