@@ -164,7 +164,7 @@ def configuration_refusal(scenarios: list[Scenario]) -> str | None:
         name, most = max(writes.items(), key=lambda item: item[1], default=("", 0))
         if 2 * most > allowed:
             return (
-                f"{scenario.path}: {name} writes up to {2 * most} times, but THROTTLE_RATE_WRITES={rate} allows "
+                f"{scenario.path}: {name} may write {2 * most} times, but THROTTLE_RATE_WRITES={rate} allows "
                 f"{allowed}: raise THROTTLE_RATE_WRITES (or set DEMO_MODE=1, which turns throttles off)"
             )
     return None
