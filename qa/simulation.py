@@ -274,6 +274,9 @@ def simulation_summary(simulation: "Simulation", statuses: dict, *, seed: int, u
             for kind in sorted(set(result.performed) | set(refused_by_kind))
         },
         "events": dict(statuses),
-        "notifications": {kind: {"rows": rows, "count": total} for kind, (rows, total) in notifications_by_type(simulation.prefix).items()},
+        "notifications": {
+            kind: {"rows": rows, "count": total}
+            for kind, (rows, total) in notifications_by_type(simulation.prefix).items()
+        },
         "refused": [{"kind": kind, "reason": reason, "n": n} for (kind, reason), n in sorted(result.refused.items())],
     }  # fmt: skip

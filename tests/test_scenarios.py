@@ -165,9 +165,11 @@ def test_junit_and_json_reports_have_one_case_per_expectation_and_failures_carry
     suites = ElementTree.parse(junit).getroot()
     assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "4", "1")
     cases = suites.findall("testsuite/testcase")
-    assert [case.get("name") for case in cases] == ["inbox of cara (line 6)", "no share notification names anyone (0 checked)"] * 2
+    names = ["inbox of cara (line 6)", "no share notification names anyone (0 checked)"]
+    assert [case.get("name") for case in cases] == names * 2
     (failure,) = suites.findall(".//failure")
-    assert "-{type: like, actor: null, count: 1}" in failure.text and "+{type: like, actor: ana, count: 1}" in failure.text
+    assert "-{type: like, actor: null, count: 1}" in failure.text
+    assert "+{type: like, actor: ana, count: 1}" in failure.text
 
     results = json.loads(report.read_text())
     assert (results["scenarios"], results["passed"], results["failed"], results["checks"]) == (2, 1, 1, 4)
@@ -202,7 +204,9 @@ def delivery_in_this_process():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(tmp_path, delivery_in_this_process):
+def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(
+    tmp_path, delivery_in_this_process
+):
     someone_elses = VideoFactory.create()
     (tmp_path / "share.yaml").write_text(SHARE_SCENARIO)
     with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):

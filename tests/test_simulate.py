@@ -68,7 +68,8 @@ def delivery_in_this_process():
 def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(delivery_in_this_process):
     def simulate(*flags) -> tuple[dict, str]:
         out, err = StringIO(), StringIO()
-        call_command("simulate", "--users", "5", "--actions", "60", "--seed", "4", "--json", *flags, stdout=out, stderr=err)
+        arguments = ["--users", "5", "--actions", "60", "--seed", "4", "--json", *flags]
+        call_command("simulate", *arguments, stdout=out, stderr=err)
         return json.loads(out.getvalue()), err.getvalue()
 
     held, note = simulate()

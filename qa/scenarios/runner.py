@@ -144,7 +144,8 @@ def stream_diff(expected: list[dict], actual: list[dict]) -> list[str] | None:
         line(item, set(expected[i]) if i < len(expected) and expected[i].get("event") == item["event"] else set(item))
         for i, item in enumerate(actual)
     ]
-    diff = difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm="", n=len(expected) + len(actual))
+    context = len(expected) + len(actual)
+    diff = difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm="", n=context)
     return [line for line in diff if not line.startswith("@@")]
 
 
@@ -228,7 +229,8 @@ class ScenarioRun:
         except (ScenarioCannotRun, DeliveryTimeout):
             raise
         except Exception as exc:  # one broken file is a FAIL of that file, never the end of the whole run
-            self._check(False, "the scenario stopped on an error", [f"{type(exc).__name__}: {self._names_out(str(exc))}"])
+            error = f"{type(exc).__name__}: {self._names_out(str(exc))}"
+            self._check(False, "the scenario stopped on an error", [error])
             return self.checks
         finally:
             request_log.level, broker_log.level = level, broker_level
@@ -302,7 +304,8 @@ class ScenarioRun:
         for name, messages in self.streams.items():
             more = True
             while more:
-                sse, self.stream_positions[name], more = _messages_after(self.users[name], self.stream_positions.get(name, 0))
+                position = self.stream_positions.get(name, 0)
+                sse, self.stream_positions[name], more = _messages_after(self.users[name], position)
                 for text in sse:
                     fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
                     messages.append(self._stream_seen_as(fields["event"], json.loads(fields["data"])))
@@ -365,7 +368,9 @@ class ScenarioRun:
                 f"{where}: the API answered 429 Too Many Requests; raise THROTTLE_RATE_WRITES (or set DEMO_MODE=1)"
             )
         # Whatever the verdict, what the step set off is delivered before the next step starts.
-        answers = [r.json() for r in responses if r.status_code in (200, 201) and r.get("Content-Type") == "application/json"]
+        answers = [
+            r.json() for r in responses if r.status_code in (200, 201) and r.get("Content-Type") == "application/json"
+        ]
         for event_id in (answer.get("event_id") for answer in answers if isinstance(answer, dict)):
             if event_id and (status := self._wait_for(client, event_id)) != "done":
                 self._check(False, f"{where}: delivery", [f"event {event_id} ended {status}"])
@@ -396,7 +401,8 @@ class ScenarioRun:
             video_id = self.video_ids[step.video]
             if step.verb == "delete":
                 return [client.post(reverse("admin:platform_video_delete", args=[video_id]), {"post": "yes"})]
-            return [client.post(reverse("admin:platform_video_changelist"), {"action": step.verb, "_selected_action": [video_id]})]
+            action = {"action": step.verb, "_selected_action": [video_id]}
+            return [client.post(reverse("admin:platform_video_changelist"), action)]
         real = [self.real[name] for name in step.people]
         video = f"/api/videos/{self.video_ids.get(step.video)}/"
         text = self._names_in(step.text)

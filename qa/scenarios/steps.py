@@ -112,7 +112,9 @@ def parse_step(source: str, *, line: int, refused: bool | str | None = None) -> 
             key=parts.get("key"),
             value=_setting_value(parts["key"], parts["value"]) if verb == "set" else None,
             refused=refused,
-            names=() if verb in MODERATION else (parts["actor"], *people, *([parts["user"]] if parts.get("user") else [])),
+            names=()
+            if verb in MODERATION
+            else (parts["actor"], *people, *([parts["user"]] if parts.get("user") else [])),
         )
         if step.category is not None and step.category not in INBOX_FILTERS:
             raise StepSyntaxError(f"unknown category {step.category!r}; one of: {', '.join(INBOX_FILTERS)}")

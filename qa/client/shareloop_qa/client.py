@@ -198,7 +198,9 @@ def _event_id(event: Any) -> int:
     return int(event)
 
 
-def wait_for(client: ShareloopClient, event, *, timeout: float = 30, release_held: ShareloopClient | None = None) -> dict:
+def wait_for(
+    client: ShareloopClient, event, *, timeout: float = 30, release_held: ShareloopClient | None = None
+) -> dict:
     """Wait until ``event`` (an id, or a response carrying ``event_id``) is no longer ``pending``; answer it.
 
     A ``held`` event is fanned out but waits for its share batch window (``release_at``); with
@@ -216,7 +218,9 @@ def wait_for(client: ShareloopClient, event, *, timeout: float = 30, release_hel
         time.sleep(POLL_SECONDS)
 
 
-def wait_until_quiet(client: ShareloopClient, *, timeout: float = 30, release_held: ShareloopClient | None = None) -> list[dict]:
+def wait_until_quiet(
+    client: ShareloopClient, *, timeout: float = 30, release_held: ShareloopClient | None = None
+) -> list[dict]:
     """Wait for every event ``client``'s writes set off so far; answer them (see ``wait_for`` for ``held``)."""
     deadline = time.monotonic() + timeout
     return [

@@ -29,8 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="only validate the files, run nothing")
         parser.add_argument("--schema", action="store_true", help="print the file format's JSON Schema")
         parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE")
-        parser.add_argument("--json", metavar="FILE", dest="json_path", help="also write the results as JSON to FILE (- for stdout)")
-        parser.add_argument("--keep", action="store_true", help="keep the run's users (deleted after the run otherwise)")
+        parser.add_argument(
+            "--json", metavar="FILE", dest="json_path", help="also write the results as JSON to FILE (- for stdout)"
+        )
+        parser.add_argument("--keep", action="store_true", help="keep the run's users (deleted after a run otherwise)")
         parser.add_argument("--cleanup", metavar="RUN_ID", help="delete the users a --keep run left, and run nothing")
 
     def handle(self, *args, files, worker, timeout, check, schema, junit, json_path, keep, cleanup, **options):
@@ -83,7 +85,8 @@ class Command(BaseCommand):
 
     def _header(self, run_id: str, *, keep: bool) -> None:
         kept = f"kept (delete them with --cleanup {run_id})" if keep else "deleted after the run (--keep keeps them)"
-        self.stdout.write(f"Run {run_id}: users are <name>_{run_id}_<file number>, password {SCENARIO_PASSWORD}, {kept}.")
+        users = f"users are <name>_{run_id}_<file number>, password {SCENARIO_PASSWORD}"
+        self.stdout.write(f"Run {run_id}: {users}, {kept}.")
         if window := settings.SHARE_NOTIFICATION_BATCH_SECONDS:
             self.stdout.write(
                 f"Share batching is on ({window} s windows): events answer held, and the run releases its own "
