@@ -72,3 +72,15 @@ def test_the_example_flow_passes_through_the_pytest_plugin(shareloop_url, staff)
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_the_kit_reads_the_live_stream_with_the_share_anonymous(user_factory, video_factory, staff):
+    cara, ana = user_factory("cara"), user_factory("ana")
+    video = video_factory(cara)
+    wait_for(ana, ana.share(video["id"], "link"), release_held=staff)
+
+    messages = cara.stream(last_event_id=0)  # replays the stream from its start
+    first, second = next(messages), next(messages)
+    messages.close()
+    assert (first["event"], first["data"]["type"], first["data"]["actor"]) == ("notification", "share", None)
+    assert (second["event"], second["data"]["total"]) == ("unread_count", 1)

@@ -250,3 +250,10 @@ def test_a_wrong_stream_expectation_fails_with_the_messages_in_order(celery_work
     out, _ = _run_failing(tmp_path / "stream.yaml")
     assert "FAIL  stream of cara (line 6)" in out
     assert "+{event: notification, type: share, category: shares, video: v1, actor: null, count: 1" in out
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_scenarios_run_where_production_redirects_plain_http_to_https(celery_worker, tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    assert "1 scenarios: 1 passed, 0 failed" in _run(tmp_path / "like.yaml")

@@ -161,8 +161,13 @@ class ShareloopClient:
         return self.get("/api/inbox/unread-count/")
 
     def stream(self, *, last_event_id: int | None = None, read_timeout: float = 20) -> Iterator[dict]:
-        """The live stream's messages as ``{"id", "event", "data"}`` (data parsed), forever: stop when done."""
-        headers = {"Accept": "text/event-stream"} | ({"Last-Event-ID": str(last_event_id)} if last_event_id else {})
+        """The live stream's messages as ``{"id", "event", "data"}`` (data parsed), forever: stop when done.
+
+        ``last_event_id`` replays what came after it (0: from the start); without it the stream opens with the
+        current unread count and then carries what happens next.
+        """
+        replay = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}  # 0 replays everything
+        headers = {"Accept": "text/event-stream"} | replay
         with self.session.get(self.base_url + "/api/inbox/stream/", headers=headers, stream=True,
                               timeout=(self.timeout, read_timeout)) as response:  # fmt: skip
             if not response.ok:
