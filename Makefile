@@ -36,6 +36,7 @@ test: export SHARE_NOTIFICATION_BATCH_SECONDS ?= 0
 test: export THROTTLE_RATE_WRITES ?= 100000/minute
 test: export THROTTLE_RATE_SIGNUP ?= 100000/minute
 test: export THROTTLE_RATE_LOGIN ?= 100000/minute
+test: export THROTTLE_RATE_LOGIN_FAILURES ?= 100000/minute
 test: install chromium
 	mkdir -p var/test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -33,10 +33,10 @@ class LineChart:
 
 
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50… that is at least ``value``: round numbers on the y axis."""
+    """The smallest of 1, 2, 4, 10, 20, 40… that is at least ``value``: the axis reads 0/2/4, 0/5/10, 0/10/20."""
     step = 1
     while True:
-        for multiple in (1, 2, 5):
+        for multiple in (1, 2, 4):
             if step * multiple >= value:
                 return step * multiple
         step *= 10

@@ -1,7 +1,8 @@
 """Operator views of delivery: events, what each produced and why, inbox rows, and the health overview.
 
-Staff may see who did what here (sharers included); the privacy rule still decides what a recipient was
-shown, and every "actor" cell says when the recipient's notification hides it.
+Staff may see who did what here; the privacy rule still decides what a recipient was shown, and every
+"actor" cell says when the recipient's notification hides it. Who shared a video is shown only to staff who
+may open shares (superusers and admins): Support and Moderator see share counts, never a sharer.
 """
 
 from datetime import timedelta
@@ -9,7 +10,7 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,6 +28,9 @@ User = get_user_model()
 # staff who may open conversations: Support may not.
 DIRECT_MESSAGES_PERMISSION = "platform.view_message"
 WITHHELD = "(withheld: direct message text)"
+# Who shared what is shown only to staff who may open shares; Support and Moderator may not.
+SHARES_PERMISSION = "platform.view_share"
+SHARER_WITHHELD = "withheld (a sharer: shown to staff with access to shares only)"
 # Inspection tables on change pages stop here and link to the full, paginated changelist.
 INSPECTION_ROWS = 50
 
@@ -37,6 +41,59 @@ admin.site.index_template = "admin/shareloop_index.html"
 
 def may_read_direct_messages(request) -> bool:
     return request.user.has_perm(DIRECT_MESSAGES_PERMISSION)
+
+
+def may_see_sharers(request) -> bool:
+    return request.user.has_perm(SHARES_PERMISSION)
+
+
+def shown_sharers(row) -> bool:
+    """Whether the staff member viewing this admin row may see sharers (a row of SharerWithheldAdmin)."""
+    return getattr(row, "viewer_sees_sharers", False)
+
+
+# Notifications that show their recipient a sharer: a tag, and a message carrying a video (a DM share).
+NAMES_A_SHARER = Q(type=policy.NotificationType.TAG) | Q(type=policy.NotificationType.MESSAGE, video__isnull=False)
+
+
+def names_a_sharer(notification: Notification) -> bool:
+    return notification.type == policy.NotificationType.TAG or (
+        notification.type == policy.NotificationType.MESSAGE and notification.video_id is not None
+    )
+
+
+class SharerWithheldAdmin(admin.ModelAdmin):
+    """For staff who may not see sharers, rows that would name one (``sharer_rows``) hide their actor, and no
+    search or filter on the actor finds them. Rows carry ``viewer_sees_sharers`` for the display methods."""
+
+    sharer_rows: Q
+
+    def get_queryset(self, request):
+        sees_sharers = may_see_sharers(request)
+        rows = super().get_queryset(request).annotate(viewer_sees_sharers=Value(sees_sharers, BooleanField()))
+        if not sees_sharers and any(key.startswith("actor") for key in request.GET):
+            rows = rows.exclude(self.sharer_rows)  # "events they caused" must not list their shares
+        return rows
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if getattr(request, "searching_without_actor", False):
+            return [field for field in fields if not field.lstrip("=^@").startswith("actor")]
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term or may_see_sharers(request):
+            return super().get_search_results(request, queryset, search_term)
+        found, duplicates = super().get_search_results(request, queryset.exclude(self.sharer_rows), search_term)
+        request.searching_without_actor = True
+        try:
+            if self.get_search_fields(request):
+                sharer_rows, more = super().get_search_results(request, queryset.filter(self.sharer_rows), search_term)
+            else:
+                sharer_rows, more = queryset.none(), False
+        finally:
+            request.searching_without_actor = False
+        return found | sharer_rows, duplicates or more
 
 
 def admin_link(obj, label=None) -> str:
@@ -51,10 +108,12 @@ def changelist_link(model, label: str, **filters) -> str:
     return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
 
 
-def actor_cell(notification: Notification) -> str:
-    """The actor as staff see it, saying when the recipient's notification hides it."""
+def actor_cell(notification: Notification, *, with_sharers: bool) -> str:
+    """The actor as staff see it, saying when the recipient's notification hides it or the viewer may not see it."""
     if not policy.shows_actor(notification.type):
         return format_html('<span title="{}">hidden (anonymous)</span>', "The recipient is never shown who did this")
+    if not with_sharers and names_a_sharer(notification):
+        return SHARER_WITHHELD
     return admin_link(notification.actor) if notification.actor_id else "—"
 
 
@@ -64,9 +123,11 @@ def group_cell(notification: Notification) -> str:
     return f"open group {notification.group_key}" if notification.group_key else "closed group (read)"
 
 
-def notification_text(notification: Notification, *, with_message_text: bool) -> str:
-    """The line the recipient's inbox shows, without direct-message text for staff who may not read it."""
+def notification_text(notification: Notification, *, with_message_text: bool, with_sharers: bool) -> str:
+    """The line the recipient's inbox shows, without direct-message text or a sharer for staff who may not see them."""
     shown_actor = notification.actor if policy.shows_actor(notification.type) else None
+    if not with_sharers and names_a_sharer(notification):
+        shown_actor = None
     excerpt = notification.excerpt
     if notification.type == policy.NotificationType.MESSAGE and not with_message_text:
         excerpt = ""
@@ -85,7 +146,9 @@ def html_table(headers, rows) -> str:
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
-def notifications_table(notifications, *, with_message_text: bool, recipient_column: bool = True) -> str:
+def notifications_table(
+    notifications, *, with_message_text: bool, with_sharers: bool, recipient_column: bool = True
+) -> str:
     headers = ["#", "recipient", "type", "actor", "text", "count", "unread", "group", "updated"]
     rows = []
     for n in notifications:
@@ -93,8 +156,8 @@ def notifications_table(notifications, *, with_message_text: bool, recipient_col
             admin_link(n, n.pk),
             admin_link(n.recipient),
             n.type,
-            actor_cell(n),
-            notification_text(n, with_message_text=with_message_text),
+            actor_cell(n, with_sharers=with_sharers),
+            notification_text(n, with_message_text=with_message_text, with_sharers=with_sharers),
             n.count,
             "yes" if n.unread else "no",
             group_cell(n),
@@ -114,7 +177,8 @@ def duration_text(event: Event) -> str:
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SharerWithheldAdmin):
+    sharer_rows = Q(kind=policy.ActionKind.SHARE)
     list_display = ("id", "kind", "actor", "video", "status", "notification_count", "attempts", "created_at",
                     "duration")  # fmt: skip
     list_filter = ("status", "kind", "created_at")
@@ -124,17 +188,23 @@ class EventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ("redispatch",)
     readonly_fields = (
-        "kind", "actor", "video", "action_summary", "payload", "payload_without_message_text",
+        "kind", "actor", "actor_unless_sharer", "video", "action_summary", "payload", "payload_without_message_text",
         "status", "error", "timing", "attempts", "notification_count",
         "chunk_progress", "produced_notifications", "produced_notifications_without_message_text",
         "bumped_groups", "audience",
     )  # fmt: skip
 
+    def get_list_display(self, request):
+        if may_see_sharers(request):
+            return self.list_display
+        return tuple("actor_unless_sharer" if name == "actor" else name for name in self.list_display)
+
     def get_fieldsets(self, request, obj=None):
         with_text = may_read_direct_messages(request)
+        actor = "actor" if may_see_sharers(request) else "actor_unless_sharer"
         return (
             ("Action (staff only: the actor is shown here even when recipients never see it)", {
-                "fields": ("kind", "actor", "video", "action_summary",
+                "fields": ("kind", actor, "video", "action_summary",
                            "payload" if with_text else "payload_without_message_text"),
             }),
             ("Delivery", {
@@ -165,6 +235,12 @@ class EventAdmin(admin.ModelAdmin):
         if skipped:
             text += f" Skipped {skipped} already done."
         self.message_user(request, text, messages.SUCCESS if sent else messages.WARNING)
+
+    @admin.display(description="actor")
+    def actor_unless_sharer(self, event):
+        if event.kind == policy.ActionKind.SHARE and not shown_sharers(event):
+            return SHARER_WITHHELD
+        return admin_link(event.actor)
 
     @admin.display(description="duration")
     def duration(self, event):
@@ -214,7 +290,7 @@ class EventAdmin(admin.ModelAdmin):
         if not total:
             return "none of its own (grouped rows are below)"
         rows = event.notifications.select_related("recipient", "actor").order_by("recipient_id")[:INSPECTION_ROWS]
-        table = notifications_table(rows, with_message_text=with_message_text)
+        table = notifications_table(rows, with_message_text=with_message_text, with_sharers=shown_sharers(event))
         more = changelist_link(Notification, f"all {total} in the notification list", event__id__exact=event.pk)
         return format_html("{}<p>{}</p>", table, more)
 
@@ -233,7 +309,7 @@ class EventAdmin(admin.ModelAdmin):
                 "same recipient, type and video that were open while this event was delivered.")  # fmt: skip
         if not rows:
             return format_html("<p>none</p><p><em>{}</em></p>", note)
-        table = notifications_table(rows, with_message_text=False)
+        table = notifications_table(rows, with_message_text=False, with_sharers=shown_sharers(event))
         return format_html("{}<p><em>{}</em></p>", table, note)
 
     @admin.display(description="audience per inbox.policy")
@@ -309,7 +385,8 @@ class EventChunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(SharerWithheldAdmin):
+    sharer_rows = NAMES_A_SHARER
     list_display = ("id", "recipient", "type", "actor_shown", "video", "count", "unread", "group", "event_link",
                     "updated_at")  # fmt: skip
     list_filter = ("type", "category", "unread", "updated_at")
@@ -350,7 +427,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="actor")
     def actor_shown(self, notification):
-        return actor_cell(notification)
+        return actor_cell(notification, with_sharers=shown_sharers(notification))
 
     @admin.display(description="group")
     def group(self, notification):
@@ -368,11 +445,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="what the recipient sees")
     def text(self, notification):
-        return notification_text(notification, with_message_text=True)
+        return notification_text(notification, with_message_text=True, with_sharers=shown_sharers(notification))
 
     @admin.display(description="what the recipient sees")
     def text_without_message_text(self, notification):
-        return notification_text(notification, with_message_text=False)
+        return notification_text(notification, with_message_text=False, with_sharers=shown_sharers(notification))
 
 
 @admin.register(InboxStream)

@@ -20,10 +20,17 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class NotificationVideoSerializer(VideoBriefSerializer):
+    caption = serializers.SerializerMethodField(help_text="Empty once a moderator has hidden the video.")
+
+    def get_caption(self, video) -> str:
+        return "" if video.is_hidden else video.caption
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     text = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()
-    video = VideoBriefSerializer(read_only=True, allow_null=True)
+    video = NotificationVideoSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -31,6 +38,13 @@ class NotificationSerializer(serializers.ModelSerializer):
             "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread",
             "created_at", "updated_at",
         )  # fmt: skip
+        extra_kwargs = {
+            "count": {
+                "help_text": "How many times the video was shared, or how many people liked it, while this group "
+                "was open (unread): a count of what happened, not the video's current count. An unlike later "
+                "does not take a delivered like back, and liking again after an unlike adds nothing."
+            }
+        }
 
     @staticmethod
     def _actor(notification):
@@ -49,15 +63,21 @@ class NotificationSerializer(serializers.ModelSerializer):
         """
         # The policy, not the stored row, decides: an anonymous type never shows an actor.
         username = row["actor__username"] if policy.shows_actor(row["type"]) else None
+        video_hidden = bool(row["video__is_hidden"])
         return {
             "id": row["id"],
             "type": row["type"],
             "category": row["category"],
             "text": policy.notification_text(
-                row["type"], count=row["count"], actor_username=username, excerpt=row["excerpt"]
+                row["type"],
+                count=row["count"],
+                actor_username=username,
+                excerpt=policy.quoted_excerpt(row["type"], row["excerpt"], video_hidden=video_hidden),
             ),
             "actor": {"username": username, "display_name": row["actor__profile__display_name"]} if username else None,
-            "video": {"id": row["video_id"], "caption": row["video__caption"]} if row["video_id"] else None,
+            "video": {"id": row["video_id"], "caption": "" if video_hidden else row["video__caption"]}
+            if row["video_id"]
+            else None,
             "conversation": row["conversation_id"],
             "count": row["count"],
             "unread": row["unread"],
@@ -71,7 +91,11 @@ class NotificationSerializer(serializers.ModelSerializer):
             notification.type,
             count=notification.count,
             actor_username=actor.username if actor else None,
-            excerpt=notification.excerpt,
+            excerpt=policy.quoted_excerpt(
+                notification.type,
+                notification.excerpt,
+                video_hidden=bool(notification.video_id and notification.video.is_hidden),
+            ),
         )
 
 
@@ -96,6 +120,36 @@ class InboxQuery(CategoryQuery):
     unread = serializers.ChoiceField(
         choices=["true", "false", "1", "0"], required=False, help_text="Only unread (true, 1) or read (false, 0) ones."
     )
+    since = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Only notifications created or bumped after this point: the `stream_position` of an earlier "
+        "answer, or an `id:` from the stream. Ahead of the stream, or older than its 7 days of log: 400.",
+    )
+
+
+class InboxPages(RecentlyUpdatedFirst):
+    """The inbox's pages, each with the stream position read before its rows: ``?since=`` that later returns
+    whatever a walk through the pages missed because it moved up (a bumped group) or arrived meanwhile."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.stream_position = selectors.inbox_stream_position(user=request.user)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["stream_position"] = self.stream_position
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["stream_position"] = {
+            "type": "integer",
+            "description": "Where the caller's stream stood when this page was read; pass it as `since` later "
+            "to get what was created or bumped after.",
+        }
+        paginated["required"] = [*paginated.get("required", ()), "stream_position"]
+        return paginated
 
 
 def query_params(serializer_class, request) -> dict:
@@ -105,21 +159,32 @@ def query_params(serializer_class, request) -> dict:
     return query.validated_data
 
 
+SINCE_UNANSWERABLE = (
+    "Not a point your stream's log can answer from (ahead of it, or older than its 7 days): "
+    "read the inbox from the top and keep its `stream_position`."
+)
+
+
 @extend_schema_view(get=extend_schema(parameters=[InboxQuery]))
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # tells the schema generator the model; get_queryset serves
-    pagination_class = RecentlyUpdatedFirst
+    pagination_class = InboxPages
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Notification.objects.none()
         query = query_params(InboxQuery, self.request)
-        unread = query.get("unread")
+        unread, since, user = query.get("unread"), query.get("since"), self.request.user
+        if since is not None:
+            position = selectors.inbox_stream_position(user=user)
+            if not selectors.inbox_stream_replayable_after(user=user, seq=since, position=position):
+                raise serializers.ValidationError({"since": [SINCE_UNANSWERABLE]})
         return selectors.inbox_notification_rows(
-            user=self.request.user,
+            user=user,
             category=query.get("category"),
             unread=None if unread is None else unread in ("true", "1"),
+            changed_after=since,
         )
 
 

@@ -174,3 +174,10 @@ class UnreadCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} unread {self.category} for {self.recipient_id}"
+
+
+class ShareBatchWindow(models.Model):
+    """The presenter's share batch window in DEMO_MODE (one row); see inbox/batching.py."""
+
+    seconds = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)

@@ -207,6 +207,14 @@ def excerpt_for(notification_type: str, text: str) -> str:
     return text[:120] if shows_actor(notification_type) else ""
 
 
+def quoted_excerpt(notification_type: str, excerpt: str, *, video_hidden: bool) -> str:
+    """What a notification quotes when shown: nothing from or about a video a moderator hid (its caption, its
+    comments), except a message's own words, which its chat shows anyway."""
+    if video_hidden and notification_type != NotificationType.MESSAGE:
+        return ""
+    return excerpt
+
+
 def notification_text(notification_type: str, *, count: int, actor_username: str | None, excerpt: str = "") -> str:
     """The line an inbox shows. For an anonymous type the actor is never passed in, nor used."""
     T = NotificationType

@@ -10,7 +10,7 @@ from video_platform.celery import app as celery_app
 from video_platform.models import Block, Profile
 
 from . import policy
-from .models import Event, EventStatus, Notification, UnreadCount
+from .models import Event, EventStatus, InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
 from .policy import CATEGORIES
 from .services import action_from_event
 
@@ -18,7 +18,7 @@ from .services import action_from_event
 # What a page shows of a notification and nothing more (inbox_notification_rows).
 NOTIFICATION_ROW = (
     "id", "type", "category", "excerpt", "count", "unread", "conversation_id", "created_at", "updated_at",
-    "actor__username", "actor__profile__display_name", "video_id", "video__caption",
+    "actor__username", "actor__profile__display_name", "video_id", "video__caption", "video__is_hidden",
 )  # fmt: skip
 
 
@@ -35,6 +35,42 @@ def inbox_notifications(*, user, category: str | None = None, unread: bool | Non
     return _in_inbox(Notification.objects.all(), user=user, category=category, unread=unread)
 
 
+def unread_conversation_ids(*, user) -> set[int]:
+    unread_messages = inbox_notifications(user=user, category="messages", unread=True)
+    return set(unread_messages.exclude(conversation=None).values_list("conversation_id", flat=True))
+
+
+def share_group_sources(*, notification: Notification) -> list[Event]:
+    """Staff only: the share events a creator's share group most likely counts.
+
+    A group keeps no event (many shares bump one row), so its shares are matched as
+    event_expected_group_rows does: same video, made after the recipient's previous group of it was last
+    bumped and before this one was, and not naming the recipient (a tag or DM to them is not in the group).
+    """
+    earlier = (
+        Notification.objects.filter(
+            recipient_id=notification.recipient_id,
+            type=notification.type,
+            video_id=notification.video_id,
+            updated_at__lt=notification.created_at,
+        )
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    events = Event.objects.filter(
+        kind=policy.ActionKind.SHARE, video_id=notification.video_id, created_at__lte=notification.updated_at
+    )
+    if earlier is not None:
+        events = events.filter(created_at__gt=earlier)
+    recipient = notification.recipient_id
+    return [
+        event
+        for event in events.select_related("actor").order_by("created_at", "pk")
+        if recipient not in event.payload.get("tagged", []) + event.payload.get("recipients", [])
+    ]
+
+
 @cache
 def _notification_rows() -> QuerySet:
     """Resolving the four tables' joins of NOTIFICATION_ROW costs more than cloning a query that has done it.
@@ -44,10 +80,20 @@ def _notification_rows() -> QuerySet:
     return Notification.objects.values(*NOTIFICATION_ROW)
 
 
-def inbox_notification_rows(*, user, category: str | None = None, unread: bool | None = None) -> QuerySet:
+def inbox_notification_rows(
+    *, user, category: str | None = None, unread: bool | None = None, changed_after: int | None = None
+) -> QuerySet:
     """The inbox as plain rows of NOTIFICATION_ROW: building model instances for a page's notifications and
-    their joined users, profiles and videos cost more than the query."""
-    return _in_inbox(_notification_rows(), user=user, category=category, unread=unread)
+    their joined users, profiles and videos cost more than the query.
+
+    ``changed_after``: only notifications created or bumped after that point of the user's stream (its log
+    is in commit order; ``updated_at`` is not, so a time could miss one committed late).
+    """
+    rows = _in_inbox(_notification_rows(), user=user, category=category, unread=unread)
+    if changed_after is not None:
+        changed = StreamEntry.objects.filter(recipient=user, kind=StreamKind.NOTIFICATION, seq__gt=changed_after)
+        rows = rows.filter(pk__in=changed.values("notification_id"))
+    return rows
 
 
 def inbox_unread_counts(*, user) -> dict:
@@ -60,6 +106,19 @@ def inbox_unread_counts(*, user) -> dict:
         rows = cursor.fetchall()
     by_category = dict.fromkeys(CATEGORIES, 0) | dict(rows)
     return {"total": sum(by_category.values()), "by_category": by_category}
+
+
+def inbox_stream_position(*, user) -> int:
+    """The last sequence number on the user's stream (0 before anything happened)."""
+    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+
+
+def inbox_stream_replayable_after(*, user, seq: int, position: int) -> bool:
+    """Whether the stream log still holds everything after ``seq``: not an id the stream has not reached
+    (``position``), nor one older than what the log has pruned. Sequence numbers have no gaps."""
+    if seq >= position:
+        return seq == position
+    return StreamEntry.objects.filter(recipient=user, seq=seq + 1).exists()
 
 
 def events_visible(*, user) -> QuerySet:

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from video_platform.models import Block, Follow, Profile
 
-from . import live, policy
+from . import batching, live, policy
 from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, StreamKind
 from .policy import Action, ActionKind, Delivery
 
@@ -288,7 +288,7 @@ def event_deliver(*, event_id: int) -> None:
 
 def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delivery]:
     """With share batching on, anonymous deliveries wait for their window's release instead."""
-    if not settings.SHARE_NOTIFICATION_BATCH_SECONDS:
+    if not batching.share_batch_seconds():
         return []
     held = [d for d in deliveries if not d.shows_actor]
     now = timezone.now()
@@ -307,7 +307,7 @@ def batch_window_start(moment: datetime, seconds: int) -> datetime:
 
 def held_shares_release_at(held_at: datetime) -> datetime:
     """When a share held at ``held_at`` is released: the end of its batch window."""
-    window = settings.SHARE_NOTIFICATION_BATCH_SECONDS or 1
+    window = batching.share_batch_seconds() or 1
     return batch_window_start(held_at, window) + timedelta(seconds=window)
 
 
@@ -323,7 +323,7 @@ def held_shares_release(
     is done.
     """
     now = now or timezone.now()
-    window = settings.SHARE_NOTIFICATION_BATCH_SECONDS
+    window = batching.share_batch_seconds()
     closed_before = batch_window_start(now, window) if window and not everything else now
     rows = HeldShare.objects.filter(held_at__lt=closed_before) if not everything else HeldShare.objects.all()
     if recipient_ids is not None:

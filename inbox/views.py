@@ -2,6 +2,8 @@
 answers, so a page can show no more about an actor than the privacy policy lets the API show."""
 
 from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -9,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from video_platform import selectors as platform_selectors
 
-from . import policy, selectors, services
+from . import batching, policy, selectors, services
 from .api import NotificationSerializer
+from .models import Notification
 
 PAGE_SIZE = 50
 CATEGORY_LABELS = {
@@ -66,7 +69,46 @@ def inbox_page(request):
     }
     if request.htmx and request.htmx.target == "inbox-live":
         return render(request, "inbox/_live.html", context)
-    return render(request, "inbox/inbox.html", context)
+    return render(request, "inbox/inbox.html", context | {"demo_batching": _demo_batching()})
+
+
+def _demo_batching() -> dict | None:
+    """DEMO_MODE: the batching switch's state, as a schedule only (never how many shares are waiting)."""
+    if not settings.DEMO_MODE:
+        return None
+    return {"seconds": batching.share_batch_seconds(), "demo_seconds": batching.DEMO_BATCH_SECONDS}
+
+
+def share_group_staff_view(request, pk: int):
+    """Staff who may see shares (superusers, or the platform.view_share permission; never the Support role):
+    one creator's share group as the platform knows it — sharers, channels, times — beside what the creator
+    sees. Anyone else gets a 404, as for any id they may not see."""
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("platform.view_share")):
+        raise Http404
+    notification = get_object_or_404(Notification.objects.select_related("recipient", "video"), pk=pk, type="share")
+    creator_view = _items(selectors.inbox_notification_rows(user=notification.recipient).filter(pk=pk))[0]
+    return render(
+        request,
+        "inbox/share_group_staff.html",
+        {
+            "notification": notification,
+            "creator_view": creator_view,
+            "sources": selectors.share_group_sources(notification=notification),
+            "title": "Share group: what the platform knows",
+        },
+    )
+
+
+@login_required
+@require_POST
+def share_batching_set(request):
+    """DEMO_MODE only: a presenter turns share batching on (a short window) or off."""
+    if not settings.DEMO_MODE:
+        raise Http404
+    seconds = batching.DEMO_BATCH_SECONDS if request.POST.get("batching") == "on" else 0
+    batching.share_batch_seconds_set(seconds=seconds)
+    return redirect("inbox")
 
 
 @login_required
@@ -82,7 +124,9 @@ def notification_detail(request, pk: int):
     services.notification_mark_read(notification=notification)
     video = None
     if notification.video_id:
-        video = platform_selectors.video_visible(viewer=request.user).filter(pk=notification.video_id).first()
+        # A hidden video's card is left out even for its creator: its caption leaves every inbox page.
+        videos = platform_selectors.video_visible(viewer=request.user).filter(is_hidden=False)
+        video = videos.filter(pk=notification.video_id).first()
     item = _items(selectors.inbox_notification_rows(user=request.user).filter(pk=pk))[0]
     return render(
         request,
@@ -101,6 +145,17 @@ def notification_read(request, pk: int):
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
     services.notification_mark_read(notification=notification)
     return _back_to_inbox(_category(request))
+
+
+@login_required
+@require_POST
+def conversation_read(request, conversation_id: int):
+    """The open chat reads its messages: their notifications leave the unread counts."""
+    get_object_or_404(platform_selectors.conversations_of(user=request.user), pk=conversation_id)
+    unread = selectors.inbox_notifications(user=request.user, category="messages", unread=True)
+    ids = unread.filter(conversation_id=conversation_id).values_list("pk", flat=True)
+    services.notifications_mark_read(notification_ids=list(ids))
+    return HttpResponse(status=204)
 
 
 @login_required

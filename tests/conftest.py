@@ -70,7 +70,7 @@ def celery_worker(django_db_setup, django_db_blocker):
 
 @contextmanager
 def asgi_process(log_name: str, **environment: str) -> Iterator[str]:
-    """The app under uvicorn (ASGI), as ``make demo`` serves it, on the test database; yields its URL."""
+    """The app under uvicorn (ASGI), served as ``make demo`` and the image serve it, on the test database; yields its URL."""
     from django.conf import settings
 
     with socket.socket() as probe:
@@ -83,8 +83,7 @@ def asgi_process(log_name: str, **environment: str) -> Iterator[str]:
     }
     log = open(ROOT / "var" / log_name, "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "video_platform.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--timeout-graceful-shutdown", "3", "--log-level", "warning"],
+        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -389,3 +389,85 @@ def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(
     assert "Re-dispatched 1 event(s)" in str(list(response.context["messages"])[0])
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (EventStatus.PENDING, 2)
+
+
+def shared_three_ways() -> dict:
+    """cara's video shared by link, by a tag (of fred) and by DM (to rita), by three people who do nothing else."""
+    creator, tagged, recipient = (UserFactory.create(username=n) for n in ("cara", "fred", "rita"))
+    sharers = [UserFactory.create(username=n) for n in ("sid_linksharer", "tia_tagsharer", "dan_dmsharer")]
+    video = VideoFactory.create(creator=creator)
+    services.video_share(sharer=sharers[0], video=video, channel="link")
+    services.video_share(sharer=sharers[1], video=video, channel="tag", tagged=[tagged])
+    conversation, _ = services.conversation_get_or_create(creator=sharers[2], participants=[recipient])
+    services.message_send(sender=sharers[2], conversation=conversation, text="look", video=video)
+    deliver_pending_events()
+    return {"video": video, "sharers": sharers, "people": [creator, tagged, recipient]}
+
+
+def pages_that_could_name_a_sharer(world) -> list[str]:
+    """Every admin page about the video, its share events and the notifications they caused, the lists
+    searched and filtered by each sharer, and the inboxes of the people the shares reached."""
+    events = Event.objects.filter(kind="share")
+    urls = [
+        admin_url(Video, "change", world["video"].pk),
+        admin_url(Video, "changelist") + f"?q={world['video'].pk}",
+        admin_url(Event, "changelist"),
+        admin_url(Event, "changelist") + "?kind__exact=share",
+        admin_url(Notification, "changelist"),
+        *(admin_url(Event, "change", event.pk) for event in events),
+        *(admin_url(Notification, "change", pk) for pk in Notification.objects.values_list("pk", flat=True)),
+        *(admin_url(User, "change", person.pk) for person in world["people"]),
+    ]
+    for sharer in world["sharers"]:
+        for model in (Event, Notification):
+            urls += [
+                admin_url(model, "changelist") + f"?q={sharer.username}",
+                admin_url(model, "changelist") + f"?actor__id__exact={sharer.pk}",
+                admin_url(model, "changelist") + f"?actor={sharer.pk}",
+            ]
+    return urls
+
+
+@pytest.mark.parametrize("role", ["Support", "Moderator"])
+def test_support_and_moderator_see_share_counts_by_channel_and_never_a_sharer(role):
+    world = shared_three_ways()
+    client = logged_in(staff_in_group(role, f"staff_{role.lower()}"))
+    for url in pages_that_could_name_a_sharer(world):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        content = response.content.decode()
+        for sharer in world["sharers"]:
+            # A search page repeats its own query (search box, filter links): that names nobody.
+            content = content.replace(f'value="{sharer.username}"', "").replace(f"q={sharer.username}", "")
+            assert sharer.username not in content, (url, sharer.username)
+            assert admin_url(User, "change", sharer.pk) not in content, (url, sharer.username)
+    video_page = client.get(admin_url(Video, "change", world["video"].pk)).content.decode()
+    assert "Copy link / another app: 1, Repost tagging people: 1, Send to friends: 1" in video_page
+
+
+@pytest.mark.parametrize("role", ["Support", "Moderator"])
+def test_support_and_moderator_still_find_a_users_other_events_and_what_recipients_were_shown(role):
+    world = shared_three_ways()
+    tia = world["sharers"][1]
+    services.follow_create(follower=tia, followee=world["people"][0])
+    deliver_pending_events()
+    client = logged_in(staff_in_group(role, f"staff_{role.lower()}"))
+    found = client.get(admin_url(Event, "changelist") + f"?actor__id__exact={tia.pk}").content.decode()
+    assert (found.count(admin_url(Event, "change", Event.objects.get(kind="follow").pk)), "1 event") == (1, "1 event")
+    fred_page = client.get(admin_url(User, "change", world["people"][1].pk)).content.decode()
+    assert "Someone tagged you in a video" in fred_page
+
+
+def test_a_superuser_sees_every_sharer_in_admin(superuser):
+    world = shared_three_ways()
+    client = logged_in(superuser)
+    video_page = client.get(admin_url(Video, "change", world["video"].pk)).content.decode()
+    for sharer in world["sharers"]:
+        assert admin_url(User, "change", sharer.pk) in video_page
+        search = client.get(admin_url(Event, "changelist") + f"?q={sharer.username}").content.decode()
+        event = Event.objects.get(kind="share", actor=sharer)
+        assert admin_url(Event, "change", event.pk) in search
+        event_page = client.get(admin_url(Event, "change", event.pk)).content.decode()
+        assert admin_url(User, "change", sharer.pk) in event_page
+    fred_page = client.get(admin_url(User, "change", world["people"][1].pk)).content.decode()
+    assert "@tia_tagsharer tagged you in a video" in fred_page

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics import services
+from analytics.charts import line_chart
 from analytics.models import DailyCreatorStats, DailyVideoStats, RollupDay, day_start
 from analytics.selectors import today_utc
 from analytics.tasks import rollup_recent_days
@@ -463,3 +464,12 @@ def test_staff_can_browse_the_aggregates_in_admin(pro_creator, video, fan, clien
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
 
     assert client.get(f"/admin/analytics/{model}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("peak", "labels"), [(1, [0, 1]), (2, [0, 1, 2]), (3, [0, 2, 4]), (5, [0, 5, 10]), (13, [0, 10, 20]), (41, [0, 50, 100])]
+)
+def test_chart_axes_read_as_evenly_spaced_whole_numbers(peak, labels):
+    daily = [{"date": today_utc() - timedelta(days=n), "likes": value} for n, value in enumerate([0, peak])]
+    chart = line_chart(metric="likes", label="Likes", daily=daily)
+    assert [value for _, value in chart.y_ticks] == labels

@@ -113,8 +113,9 @@ def test_service_command_names_real_modules(services, name):
     assert_names_real_things(_command(services[name]))
 
 
-def test_web_serves_the_asgi_application(services):
-    assert "video_platform.asgi:application" in _command(services["web"])
+def test_web_is_served_by_manage_py_serve_which_trusts_forwarded_headers_only_when_configured(services):
+    assert _command(services["web"])[:3] == ["python", "manage.py", "serve"]
+    assert services["web"]["environment"]["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-}"
 
 
 @pytest.mark.parametrize(("name", "subcommand"), [("worker", "worker"), ("beat", "beat"), ("flower", "flower")])
@@ -137,6 +138,7 @@ def test_dockerfile_uses_python_311_and_serves_the_asgi_application():
     assert "requirements.txt" in dockerfile
     (cmd,) = re.findall(r"^CMD (.*)$", dockerfile, re.M)
     assert_names_real_things(yaml.safe_load(cmd))
+    assert yaml.safe_load(cmd)[:3] == ["python", "manage.py", "serve"]
 
 
 def test_the_readme_starts_with_make_demo_then_make_test():

@@ -1,16 +1,25 @@
 """Server-rendered pages through Django's test client. Delivery is applied by calling the inbox service
 directly (these tests don't run a worker; tests/test_browser.py does)."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from inbox.models import Event, Notification
-from inbox.services import event_deliver
+from inbox.batching import share_batch_seconds
+from inbox.services import event_deliver, held_shares_release
 from inbox.views import PAGE_SIZE
 from video_platform import services
-from video_platform.models import CLIP_MAX_BYTES, Block, Follow, Share, Video
+from video_platform.error_pages import FriendlyErrorPagesMiddleware
+from video_platform.models import CLIP_MAX_BYTES, Block, Follow, ProfileView, Share, Video
+from video_platform.views import VIEWING_SECONDS
 
 from .factories import PASSWORD, UserFactory, VideoFactory
 
@@ -375,11 +384,12 @@ def test_follow_block_and_like_from_pages():
     assert video.like_count == 1
 
 
-def test_pages_load_htmx_and_the_stream_locally():
+def test_pages_load_htmx_and_the_shared_live_stream_locally():
     page = browser(UserFactory.create()).get("/").content.decode()
     assert "/static/django_htmx/htmx-2.min.js" in page
-    assert "/static/django_htmx/ext/hx-sse-2.min.js" in page
-    assert 'sse-connect="/api/inbox/stream/"' in page
+    assert "/static/shareloop/live.js" in page
+    assert 'data-live-stream="/api/inbox/stream/"' in page
+    assert 'data-live-worker="/static/shareloop/live-worker.js"' in page
     assert "https://" not in page
 
 
@@ -401,3 +411,238 @@ def test_the_inbox_pages_older_notifications_and_keeps_the_tab():
     assert 'rel="next"' not in second.content.decode()
     assert client.get("/inbox/?category=comments&page=3")["Location"] == "/inbox/?category=comments"
     assert len(client.get("/inbox/?page=99999999999999999999").context["items"]) == PAGE_SIZE
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/", "/videos/999999/", "/u/nobody-here/"])
+def test_a_missing_page_is_a_friendly_404_even_with_debug_on(settings, path):
+    settings.DEBUG = True
+    response = browser(UserFactory.create()).get(path)
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This page isn't here" in page
+    assert "URLconf" not in page and "Traceback" not in page
+
+
+def test_api_paths_keep_their_json_errors_with_debug_on(settings):
+    settings.DEBUG = True
+    response = browser(UserFactory.create()).get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "text"),
+    [(PermissionDenied(), 403, "You can't open this page"), (RuntimeError("boom"), 500, "Something went wrong")],
+)
+def test_forbidden_and_failing_pages_are_friendly_with_debug_on(settings, rf, error, status, text):
+    settings.DEBUG = True
+    request = rf.get("/somewhere/")
+    request.user = AnonymousUser()
+    response = FriendlyErrorPagesMiddleware(lambda r: None).process_exception(request, error)
+    assert response.status_code == status
+    assert text in response.content.decode()
+    assert "boom" not in response.content.decode()
+
+
+def test_a_reload_of_the_video_page_is_not_another_view():
+    video = VideoFactory.create()
+    viewer = browser(UserFactory.create())
+    viewer.get(f"/videos/{video.pk}/")
+    viewer.get(f"/videos/{video.pk}/")
+    browser(UserFactory.create()).get(f"/videos/{video.pk}/")
+    video.refresh_from_db()
+    assert video.view_count == 2
+
+
+def test_coming_back_to_a_video_after_the_viewing_window_counts_again():
+    video = VideoFactory.create()
+    viewer = browser(UserFactory.create())
+    viewer.get(f"/videos/{video.pk}/")
+    session = viewer.session
+    session["viewings"] = {key: moment - VIEWING_SECONDS - 1 for key, moment in session["viewings"].items()}
+    session.save()
+    viewer.get(f"/videos/{video.pk}/")
+    video.refresh_from_db()
+    assert video.view_count == 2
+
+
+def test_a_reload_of_a_profile_is_not_another_profile_view():
+    person, visitor = UserFactory.create_batch(2)
+    client = browser(visitor)
+    client.get(f"/u/{person.username}/")
+    client.get(f"/u/{person.username}/")
+    assert ProfileView.objects.filter(profile_user=person).count() == 1
+
+
+def test_video_counts_answer_204_until_they_change_then_mark_what_changed():
+    video = VideoFactory.create()
+    client = browser(UserFactory.create())
+    first = client.get(f"/videos/{video.pk}/counts/", HTTP_HX_REQUEST="true")
+    seen = first.context["video"]
+    seen_param = f"{seen.view_count}-{seen.like_count}-{seen.comment_count}-{seen.share_count}"
+    assert client.get(f"/videos/{video.pk}/counts/?seen={seen_param}").status_code == 204
+    services.like_create(user=UserFactory.create(), video=video)
+    changed = client.get(f"/videos/{video.pk}/counts/?seen={seen_param}")
+    assert changed.status_code == 200
+    assert changed.context["changed"] == ["like_count"]
+    assert '<li title="Likes" class="count-changed">' in changed.content.decode()
+
+
+def _chat_between(ana, ben, text="hello"):
+    conversation, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
+    message = services.message_send(sender=ana, conversation=conversation, text=text)
+    deliver_all()
+    return conversation, message
+
+
+def test_an_open_chat_answers_204_until_a_new_message_arrives():
+    ana, ben = UserFactory.create_batch(2)
+    chat, message = _chat_between(ana, ben)
+    client = browser(ben)
+    url = f"/messages/{chat.pk}/"
+    assert client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages").status_code == 204
+    services.message_send(sender=ana, conversation=chat, text="are you there?")
+    newer = client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages")
+    assert newer.status_code == 200
+    assert "are you there?" in newer.content.decode()
+
+
+def test_reading_in_an_open_chat_clears_its_message_notifications_only():
+    ana, ben, cara = UserFactory.create_batch(3)
+    chat, _ = _chat_between(ana, ben)
+    _chat_between(cara, ben)
+    client = browser(ben)
+    assert 'hx-post="/inbox/chats/%d/read/"' % chat.pk in client.get(f"/messages/{chat.pk}/").content.decode()
+    assert client.post(f"/inbox/chats/{chat.pk}/read/").status_code == 204
+    unread = Notification.objects.filter(recipient=ben, unread=True)
+    assert list(unread.values_list("actor__username", flat=True)) == [cara.username]
+
+
+def test_reading_someone_elses_chat_changes_nothing():
+    ana, ben, stranger = UserFactory.create_batch(3)
+    chat, _ = _chat_between(ana, ben)
+    assert browser(stranger).post(f"/inbox/chats/{chat.pk}/read/").status_code == 404
+    assert Notification.objects.get(recipient=ben).unread
+
+
+def test_the_messages_list_shows_each_chats_last_message_and_unread_marker():
+    ana, ben, cara = UserFactory.create_batch(3)
+    _chat_between(ana, ben, "first <b>hello</b>")
+    read_chat, _ = _chat_between(cara, ben, "already seen")
+    video = VideoFactory.create(creator=cara)
+    services.video_share(sharer=ana, video=video, channel="dm", recipients=[ben], message="look")
+    deliver_all()
+    browser(ben).post(f"/inbox/chats/{read_chat.pk}/read/")
+    page = browser(ben).get("/messages/").content.decode()
+    assert "Sent a video · look" in page and "already seen" in page
+    assert "first <b>" not in page
+    assert page.count('class="unread"') == 1
+
+
+def test_every_aria_describedby_points_at_an_element_on_the_page():
+    client = browser(UserFactory.create())
+    video = VideoFactory.create()
+    for path in ["/videos/new/", "/settings/", "/signup/", f"/videos/{video.pk}/share/", "/messages/"]:
+        page = client.get(path).content.decode()
+        for ids in re.findall(r'aria-describedby="([^"]+)"', page):
+            for target in ids.split():
+                assert f'id="{target}"' in page, (path, target)
+
+
+def test_the_share_sheet_says_once_as_the_inbox_does():
+    video = VideoFactory.create()
+    services.video_share(sharer=UserFactory.create(), video=video, channel="link")
+    page = browser(UserFactory.create()).get(f"/videos/{video.pk}/share/").content.decode()
+    assert "Shared once." in page
+
+
+def test_posters_draw_no_play_button_that_plays_nothing():
+    video = VideoFactory.create()
+    poster = browser(UserFactory.create()).get(f"/videos/{video.pk}/poster.svg").content.decode()
+    assert "<path" not in poster
+
+
+def test_a_share_from_the_sheet_in_a_dialog_redirects_the_page_and_a_refusal_stays_in_the_sheet():
+    video = VideoFactory.create()
+    client = browser(UserFactory.create())
+    done = client.post(f"/videos/{video.pk}/share/", {"channel": "link"}, HTTP_HX_REQUEST="true")
+    assert done["HX-Redirect"] == f"/videos/{video.pk}/"
+    refused = client.post(f"/videos/{video.pk}/share/", {"channel": "dm"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400
+    assert 'id="share-sheet"' in refused.content.decode()
+
+
+def _share_group_of(creator, video, sharer):
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_all()
+    return Notification.objects.get(recipient=creator, type="share")
+
+
+def test_a_share_groups_detail_page_says_what_the_creator_can_and_cannot_know():
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer", display_name="Samira")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    page = browser(creator).get(f"/inbox/{group.pk}/").content.decode()
+    assert "shared once in this group: by copying its link, sharing it to other apps, or sending it in messages" in page
+    assert "Who shared is never shown" in page
+    assert "Mentions</a> and <a" in page
+    assert "sam_sharer" not in page and "Samira" not in page
+
+
+def _staff(username: str, *, group: str | None = None, superuser: bool = False):
+    user = UserFactory.create(username=username, is_staff=True, is_superuser=superuser)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def test_the_staff_share_group_page_shows_the_sharers_beside_what_the_creator_sees():
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    page = browser(_staff("root", superuser=True)).get(f"/staff/share-groups/{group.pk}/").content.decode()
+    assert "What the creator sees" in page and "Your video was shared once" in page
+    assert "What the platform knows" in page and "@sam_sharer" in page and ">link<" in page
+
+
+@pytest.mark.parametrize("who", ["creator", "support", "moderator", "sharer"])
+def test_the_staff_share_group_page_is_not_found_for_anyone_who_may_not_see_sharers(who):
+    creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
+    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    viewer = {
+        "creator": creator,
+        "sharer": sharer,
+        "support": _staff("sue_support", group="Support"),
+        "moderator": _staff("mo_moderator", group="Moderator"),
+    }[who]
+    response = browser(viewer).get(f"/staff/share-groups/{group.pk}/")
+    assert response.status_code == 404
+    assert b"Share group" not in response.content
+
+
+def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_the_schedule_only(settings):
+    settings.DEMO_MODE = True
+    creator, sharer = UserFactory.create(), UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    client = browser(creator)
+    assert "Batch shares every 30&nbsp;s" in client.get("/inbox/").content.decode()
+    client.post("/inbox/demo/batching/", {"batching": "on"})
+    assert share_batch_seconds() == 30
+
+    services.video_share(sharer=sharer, video=video, channel="link")
+    deliver_all()
+    assert not Notification.objects.filter(recipient=creator).exists()
+    page = client.get("/inbox/").content.decode()
+    assert "Anonymous shares arrive every 30 s" in page and 'data-batch-countdown="30"' in page
+    assert "waiting" not in page and "held" not in page
+
+    held_shares_release(now=timezone.now() + timedelta(seconds=31))
+    assert Notification.objects.get(recipient=creator, type="share").count == 1
+    client.post("/inbox/demo/batching/", {"batching": "off"})
+    assert share_batch_seconds() == 0
+
+
+def test_share_batching_cannot_be_switched_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    client = browser(UserFactory.create())
+    assert client.post("/inbox/demo/batching/", {"batching": "on"}).status_code == 404
+    assert "Share batching" not in client.get("/inbox/").content.decode()
+    assert share_batch_seconds() == settings.SHARE_NOTIFICATION_BATCH_SECONDS

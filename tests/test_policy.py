@@ -15,6 +15,7 @@ from inbox.policy import (
     excerpt_for,
     follower_deliveries,
     notification_text,
+    quoted_excerpt,
     shows_actor,
 )
 
@@ -354,3 +355,10 @@ def test_refusals_say_which_kind_of_contact_was_refused():
         kind=ContactKind.TAG, target_username="ana", policy="nobody", blocked_actor=False, actor_follows_target=False
     )
     assert "direct messages" in dm and "tag or mention" in tag
+
+
+def test_a_hidden_videos_notifications_quote_nothing_of_it_but_a_message_keeps_its_words():
+    assert quoted_excerpt("post", "my caption", video_hidden=True) == ""
+    assert quoted_excerpt("comment", "nice", video_hidden=True) == ""
+    assert quoted_excerpt("message", "look at this", video_hidden=True) == "look at this"
+    assert quoted_excerpt("post", "my caption", video_hidden=False) == "my caption"

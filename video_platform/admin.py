@@ -4,10 +4,18 @@ view-only here: editing them by hand would bypass the services; moderation is hi
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count, Prefetch
+from django.db.models import BooleanField, Count, Prefetch, Value
 from django.utils.html import format_html, format_html_join
 
-from inbox.admin import admin_link, changelist_link, html_table, may_read_direct_messages, notifications_table
+from inbox.admin import (
+    admin_link,
+    shown_sharers,
+    changelist_link,
+    html_table,
+    may_read_direct_messages,
+    may_see_sharers,
+    notifications_table,
+)
 from inbox.models import Event, Notification
 from inbox.selectors import inbox_unread_counts
 
@@ -17,7 +25,9 @@ from .models import (
     Comment,
     Conversation,
     Follow,
+    FollowedPair,
     Like,
+    LikedPair,
     Message,
     Profile,
     ProfileView,
@@ -79,6 +89,12 @@ class ShareloopUserAdmin(UserAdmin):
             *((name, {**options, "classes": ("collapse",)}) for name, options in rest),
         )
 
+    def get_queryset(self, request):
+        # The inbox table names a tagger or DM sharer only to staff who may see sharers.
+        return super().get_queryset(request).annotate(
+            viewer_sees_sharers=Value(may_see_sharers(request), BooleanField())
+        )
+
     def get_inline_instances(self, request, obj=None):
         # A new user's profile is made by the post_save signal; the inline edits it afterwards.
         return super().get_inline_instances(request, obj) if obj is not None else []
@@ -105,7 +121,12 @@ class ShareloopUserAdmin(UserAdmin):
             .select_related("recipient", "actor")
             .order_by("-updated_at", "-id")[:RECENT_INBOX_ROWS]
         )
-        table = notifications_table(recent, with_message_text=with_message_text, recipient_column=False)
+        table = notifications_table(
+            recent,
+            with_message_text=with_message_text,
+            with_sharers=shown_sharers(user),
+            recipient_column=False,
+        )
         every = changelist_link(Notification, "all their notifications", recipient__id__exact=user.pk)
         return format_html("{}<p>Latest {} first. {}</p>", table, RECENT_INBOX_ROWS, every)
 
@@ -162,6 +183,26 @@ class FollowAdmin(ViewOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(FollowedPair)
+class FollowedPairAdmin(ViewOnlyAdmin):
+    """Pairs that ever followed: why a follow again after an unfollow notified nobody."""
+
+    list_display = ("follower", "followee")
+    search_fields = ("follower__username", "followee__username")
+    list_select_related = ("follower", "followee")
+    raw_id_fields = ("follower", "followee")
+
+
+@admin.register(LikedPair)
+class LikedPairAdmin(ViewOnlyAdmin):
+    """Users who ever liked a video: why a like again after an unlike notified nobody."""
+
+    list_display = ("user", "video")
+    search_fields = ("user__username", "=video__id")
+    list_select_related = ("user", "video")
+    raw_id_fields = ("user", "video")
+
+
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
     list_display = ("blocker", "blocked", "created_at")
@@ -200,11 +241,17 @@ class VideoAdmin(HideableAdmin):
     list_select_related = ("creator",)
     date_hierarchy = "created_at"
     fields = ("creator", "caption", "is_hidden", "created_at", "related", "counts_from_rows", "shares_by_channel")
-    readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel")
+    readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel",
+                       "share_counts_by_channel")  # fmt: skip
     actions = (*HideableAdmin.actions, "rebuild_counts")
 
     def has_add_permission(self, request):
         return False  # Posting goes through the service, which also notifies followers.
+
+    def get_fields(self, request, obj=None):
+        if may_see_sharers(request):
+            return self.fields
+        return tuple("share_counts_by_channel" if name == "shares_by_channel" else name for name in self.fields)
 
     @admin.action(description="Rebuild counts of selected videos from their rows", permissions=("change",))
     def rebuild_counts(self, request, queryset):
@@ -238,10 +285,20 @@ class VideoAdmin(HideableAdmin):
                 for name, (stored, rows) in counted.items()]  # fmt: skip
         return html_table(["counter", "stored", "rows", ""], rows)
 
+    @staticmethod
+    def _share_counts(video) -> str:
+        per_channel = dict(video.shares.values_list("channel").annotate(n=Count("id")).order_by())
+        return ", ".join(f"{label}: {per_channel.get(value, 0)}" for value, label in ShareChannel.choices)
+
+    @admin.display(description="shares by channel")
+    def share_counts_by_channel(self, video):
+        return format_html(
+            "<p>{}</p><p>Who shared is shown only to staff with access to shares.</p>", self._share_counts(video)
+        )
+
     @admin.display(description="shares by channel — sharers visible to staff only")
     def shares_by_channel(self, video):
-        per_channel = dict(video.shares.values_list("channel").annotate(n=Count("id")).order_by())
-        summary = ", ".join(f"{label}: {per_channel.get(value, 0)}" for value, label in ShareChannel.choices)
+        summary = self._share_counts(video)
         recent = (
             video.shares.select_related("sharer")
             .annotate(tagged_n=Count("tagged", distinct=True), recipients_n=Count("recipients", distinct=True))

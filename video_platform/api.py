@@ -1,12 +1,17 @@
 """REST API of the social core: thin views that validate input and call one service."""
 
+from base64 import b64decode
+from collections.abc import Mapping
+from urllib import parse
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -16,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,16 +34,21 @@ from .models import (
     CAPTION_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     MESSAGE_MAX_LENGTH,
+    SHARE_MAX_PEOPLE,
     Profile,
     ShareChannel,
     Video,
 )
+from .parsers import JSONParser
+from .usernames import username_normalise
 
 User = get_user_model()
 
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; answer it like a serializer's: 400 with field errors."""
+    if isinstance(exc, services.SelfActionRefused):
+        return Response({"detail": exc.messages[0]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(serializers.as_serializer_error(exc))
     return drf_exception_handler(exc, context)
@@ -49,6 +59,7 @@ class NewestFirst(CursorPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+    invalid_cursor_message = "Invalid cursor: use `next` or `previous` as given."
 
     def get_page_size(self, request):
         """``limit`` out of 1..100 is a 400, not silently replaced: a QA script learns its mistake."""
@@ -59,6 +70,32 @@ class NewestFirst(CursorPagination):
             raise serializers.ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """Only a cursor as this paginator writes it; anything else is one short 400 that quotes nothing
+        (DRF reads ``!!!`` as the first page, a bad offset as a 404, and quotes a bad position back)."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            tokens = parse.parse_qs(b64decode(encoded, validate=True).decode("ascii"), strict_parsing=True)
+            if not tokens or set(tokens) - {"o", "r", "p"} or any(len(values) > 1 for values in tokens.values()):
+                raise ValueError
+            (offset,), (reverse,) = tokens.get("o", ["0"]), tokens.get("r", ["0"])
+            if not (offset.isascii() and offset.isdigit() and int(offset) <= self.offset_cutoff):
+                raise ValueError
+            if reverse not in ("0", "1"):
+                raise ValueError
+            position = tokens["p"][0] if "p" in tokens else None
+            if position is not None:
+                self._position_field.to_python(position)
+        except (ValueError, DjangoValidationError):
+            raise serializers.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        return Cursor(offset=int(offset), reverse=reverse == "1", position=position)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -66,7 +103,7 @@ class NewestFirst(CursorPagination):
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
                 parameter["description"] = f"Page size, 1 to {self.max_page_size} (default {self.page_size})."
             elif parameter["name"] == self.cursor_query_param:
-                parameter["description"] = "Opaque; take it from `next`/`previous`. An invalid cursor is a 404."
+                parameter["description"] = "Opaque; take it from `next`/`previous`. Any other value is a 400."
         return parameters
 
 
@@ -105,6 +142,30 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def _is_id_or_null(value) -> bool:
+    return value is None or type(value) is int  # not a bool, a float or a numeric string
+
+
+# For every write serializer: refuse what a client could not have meant, as a 400 naming the field, rather than
+# ignore it (a typo'd or read-only field) or round it ("video": 8.5 read as video 8). A comment, not a docstring,
+# which would become the schema's description of every serializer using it.
+class StrictInputMixin:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = ["Unknown field."]
+                elif field.read_only:
+                    errors[name] = ["This field is read-only."]
+                elif isinstance(field, serializers.PrimaryKeyRelatedField) and not _is_id_or_null(value):
+                    errors[name] = ["An id (a whole number) is required."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class UserBriefSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField(source="profile.display_name")
@@ -116,7 +177,10 @@ class VideoBriefSerializer(serializers.Serializer):
 
 
 class EventIdMixin(serializers.Serializer):
-    event_id = serializers.SerializerMethodField()
+    event_id = serializers.SerializerMethodField(
+        help_text="The event to wait on (GET /api/events/{id}/); null when nobody is to be notified, as for a "
+        "follow or like that existed already or is made again after an unfollow or unlike."
+    )
 
     def get_event_id(self, obj) -> int | None:
         event = getattr(obj, "event", None)
@@ -134,8 +198,12 @@ class ProfileSerializer(serializers.Serializer):
         return {"followers": user.followers_count, "following": user.following_count, "videos": user.videos_count}
 
 
-class SignUpSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+class SignUpSerializer(StrictInputMixin, serializers.Serializer):
+    # Checked (and normalised) by the sign-up service, the one home of the rule.
+    username = StrictCharField(
+        help_text="Letters, digits, `_` and `.`, not ending in `.`; stored in lower case (NFKC). A name taken "
+        "in any case, or a look-alike of one (fullwidth letters), is a 400 on `username`."
+    )
     # Django's password validators also refuse common and too-similar passwords (400, field errors).
     password = StrictCharField(
         write_only=True,
@@ -146,13 +214,8 @@ class SignUpSerializer(serializers.Serializer):
     )
     display_name = StrictCharField(max_length=50, required=False, allow_blank=True)
 
-    def validate_username(self, value):
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("That username is taken.")
-        return value
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictInputMixin, serializers.ModelSerializer):
     serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
         models.CharField: StrictCharField,
         models.BooleanField: StrictBooleanField,
@@ -167,7 +230,7 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ("username", "display_name", "bio", "is_pro", "dm_policy", "tag_policy", "muted_types")
 
 
-class VideoSerializer(EventIdMixin, serializers.Serializer):
+class VideoSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     creator = UserBriefSerializer(read_only=True)
     caption = StrictCharField(max_length=CAPTION_MAX_LENGTH)
@@ -184,7 +247,7 @@ class VideoSerializer(EventIdMixin, serializers.Serializer):
         }
 
 
-class CommentSerializer(EventIdMixin, serializers.Serializer):
+class CommentSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=COMMENT_MAX_LENGTH)
@@ -199,7 +262,7 @@ class UsernameField(serializers.SlugRelatedField):
             self.fail("invalid")
         if "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(username_normalise(data))
 
 
 def _usernames(required: bool = False, **kwargs):
@@ -213,13 +276,20 @@ class ShareUsernamesField(serializers.ManyRelatedField):
     def __init__(self, channel: str, **kwargs):
         self.channel = channel
         kwargs.setdefault("required", False)
+        # The schema's maxItems; to_internal_value refuses a longer list before looking anyone up.
+        kwargs.setdefault("validators", [MaxLengthValidator(SHARE_MAX_PEOPLE)])
         super().__init__(child_relation=UsernameField(slug_field="username", queryset=User.objects.all()), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > SHARE_MAX_PEOPLE:
+            raise serializers.ValidationError(f"A share can name at most {SHARE_MAX_PEOPLE} people.")
+        return super().to_internal_value(data)
 
     def get_attribute(self, share):
         return super().get_attribute(share) if share.channel == self.channel else []
 
 
-class ShareSerializer(EventIdMixin, serializers.Serializer):
+class ShareSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     """The sharer's own record of a share: only ever answered to the sharer."""
 
     id = serializers.IntegerField(read_only=True)
@@ -234,6 +304,10 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
     )
 
     def validate(self, data):
+        # Only a tag share names tagged people and only a DM share recipients: a list on another share is a mistake.
+        for field, channel in (("tagged", ShareChannel.TAG), ("recipients", ShareChannel.DM)):
+            if field in self.initial_data and data["channel"] != channel:
+                raise serializers.ValidationError({field: f"Only a {channel} share takes `{field}`."})
         if data["channel"] == ShareChannel.TAG and not data.get("tagged"):
             raise serializers.ValidationError({"tagged": "A tag share needs at least one tagged user."})
         if data["channel"] == ShareChannel.DM and not data.get("recipients"):
@@ -241,7 +315,7 @@ class ShareSerializer(EventIdMixin, serializers.Serializer):
         return data
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(StrictInputMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     participants = _usernames(required=True, write_only=True)
     members = UserBriefSerializer(source="participants.all", many=True, read_only=True)
@@ -254,7 +328,7 @@ class ConversationSerializer(serializers.Serializer):
         return value
 
 
-class MessageSerializer(EventIdMixin, serializers.Serializer):
+class MessageSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     sender = UserBriefSerializer(read_only=True)
     text = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
@@ -288,20 +362,26 @@ class ErrorSerializer(serializers.Serializer):
 
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="A block or the target's DM/tag policy refuses it.")
-SELF = OpenApiResponse(description="You can't do this to yourself: `{\"non_field_errors\": [...]}`.")
+SELF = OpenApiResponse(ErrorSerializer, description="Aimed at yourself (follow, block, tag, DM a video): refused.")
 
 
 def _user(username: str):
     if "\x00" in username:  # PostgreSQL text can't hold NUL: no such user, and no query to fail on
         raise Http404
-    return get_object_or_404(User.objects.select_related("profile"), username=username)
+    return get_object_or_404(User.objects.select_related("profile"), username=username_normalise(username))
+
+
+class TokenLoginSerializer(StrictInputMixin, AuthTokenSerializer):
+    pass
 
 
 class TokenLoginView(ObtainAuthToken):
-    """POST {username, password} -> {token}; attempts are throttled per client address."""
+    """POST {username, password} -> {token}; attempts are throttled per client address, failures per account."""
 
-    throttle_classes = [throttles.ScopedRateThrottle]
+    serializer_class = TokenLoginSerializer
+    throttle_classes = [throttles.ScopedRateThrottle, throttles.LoginFailuresThrottle]
     throttle_scope = "login"
+    parser_classes = [*ObtainAuthToken.parser_classes[:-1], JSONParser]
 
 
 class SignUpView(APIView):
@@ -312,10 +392,7 @@ class SignUpView(APIView):
     def post(self, request):
         data = SignUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = services.user_create(**data.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        user = services.user_create(**data.validated_data)  # its field errors answer 400 (exception_handler)
         user = selectors.users_with_counts().get(pk=user.pk)
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -330,6 +407,7 @@ class ProfileView(generics.RetrieveAPIView):
     def get_object(self):
         if "\x00" in self.kwargs["username"]:
             raise Http404
+        self.kwargs["username"] = username_normalise(self.kwargs["username"])
         return super().get_object()
 
 
@@ -344,7 +422,7 @@ class FollowView(APIView):
     @extend_schema(request=None, responses={201: FollowResultSerializer, 200: FollowResultSerializer, 400: SELF})
     def post(self, request, username):
         follow = services.follow_create(follower=request.user, followee=_user(username))
-        return Response(FollowResultSerializer(follow).data, status=201 if follow.event else 200)
+        return Response(FollowResultSerializer(follow).data, status=201 if follow.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, username):
@@ -353,10 +431,10 @@ class FollowView(APIView):
 
 
 class BlockView(APIView):
-    @extend_schema(request=None, responses={201: BlockResultSerializer, 400: SELF})
+    @extend_schema(request=None, responses={201: BlockResultSerializer, 200: BlockResultSerializer, 400: SELF})
     def post(self, request, username):
-        services.block_create(blocker=request.user, blocked=_user(username))
-        return Response({"blocked": True}, status=status.HTTP_201_CREATED)
+        block = services.block_create(blocker=request.user, blocked=_user(username))
+        return Response({"blocked": True}, status=201 if block.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, username):
@@ -441,7 +519,7 @@ class LikeView(APIView):
         like = services.like_create(user=request.user, video=_video(request, pk, shown=False))
         video = _video(request, pk)
         video.event = like.event
-        return Response(VideoSerializer(video).data, status=201 if like.event else 200)
+        return Response(VideoSerializer(video).data, status=201 if like.created else 200)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk):
@@ -470,12 +548,16 @@ class LinkShareSerializer(serializers.Serializer):
 
 class TagShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.TAG])
-    tagged = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    tagged = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 class DmShareSerializer(LinkShareSerializer):
     channel = serializers.ChoiceField(choices=[ShareChannel.DM])
-    recipients = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Existing usernames.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=SHARE_MAX_PEOPLE, help_text="Existing usernames."
+    )
 
 
 SHARE_REQUEST = PolymorphicProxySerializer(

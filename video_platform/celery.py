@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "video_platform.settings")
 
@@ -16,6 +16,17 @@ def make_filesystem_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             os.makedirs(options[key], exist_ok=True)
+
+
+@worker_init.connect
+def keep_worker_database_connections(**kwargs):
+    """A worker process runs one task at a time, so its one connection is kept between tasks (the web, under
+    ASGI, closes its connections after each request: settings.py). Set before the pool processes fork."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3"):
+        database["CONN_MAX_AGE"] = settings.CELERY_WORKER_CONN_MAX_AGE
 
 
 @task_prerun.connect

@@ -2,25 +2,21 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from inbox.policy import NotificationType
 
 from .models import CAPTION_MAX_LENGTH, CLIP_MAX_BYTES, COMMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH, ContactPolicy, Profile
+from .usernames import username_normalise
 
 User = get_user_model()
 
 
 class SignUpForm(forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    """The sign-up service checks the username and password; the page shows its field errors."""
+
+    username = forms.CharField(help_text="Letters, digits, _ and . (not at the end).")
     display_name = forms.CharField(max_length=50, required=False)
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
 
 
 def _clip_format(head: bytes) -> str | None:
@@ -80,7 +76,7 @@ class NewConversationForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"].lstrip("@")
-        user = User.objects.filter(username=username).first()
+        user = User.objects.filter(username=username_normalise(username)).first()
         if user is None:
             raise forms.ValidationError(f"There is no user @{username}.")
         return user

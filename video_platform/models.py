@@ -7,6 +7,8 @@ User = settings.AUTH_USER_MODEL
 CAPTION_MAX_LENGTH = 300
 COMMENT_MAX_LENGTH = 500
 MESSAGE_MAX_LENGTH = 1000
+# People one share may tag or DM: each is a notification (and a conversation), yet the share is one write.
+SHARE_MAX_PEOPLE = 20
 CLIP_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -44,6 +46,19 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} → {self.followee_id}"
+
+
+class FollowedPair(models.Model):
+    """A pair that has followed at least once: a follow notifies only the first time, as a like does."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follower", "followee"], name="followed_pair_once")]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} followed {self.followee_id}"
 
 
 class Block(models.Model):
@@ -110,6 +125,19 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.video_id}"
+
+
+class LikedPair(models.Model):
+    """A user who has liked a video at least once: liking again after an unlike notifies nobody."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["video", "user"], name="liked_pair_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} liked {self.video_id}"
 
 
 class Comment(models.Model):

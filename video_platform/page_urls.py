@@ -13,6 +13,7 @@ urlpatterns = [
     path("switch/", views.demo_switch, name="demo-switch"),
     path("videos/new/", views.video_new, name="video-new"),
     path("videos/<int:pk>/", views.video_detail, name="video"),
+    path("videos/<int:pk>/counts/", views.video_counts, name="video-counts"),
     path("videos/<int:pk>/like/", views.video_like, name="video-like"),
     path("videos/<int:pk>/comments/", views.video_comment, name="video-comment"),
     path("videos/<int:pk>/share/", views.share_sheet, name="share-sheet"),

@@ -1,7 +1,7 @@
 """Reads of the social core."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from .models import Block, Comment, Conversation, Follow, Message, Video
 
@@ -43,6 +43,20 @@ def video_comments(*, video: Video) -> QuerySet:
 
 def conversations_of(*, user) -> QuerySet:
     return Conversation.objects.filter(participants=user).prefetch_related("participants__profile")
+
+
+def conversations_with_last_message(*, user) -> QuerySet:
+    """The user's chats, latest first, each with its last message's text, sender and whether it carries a video."""
+    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        conversations_of(user=user)
+        .annotate(
+            last_text=Subquery(last.values("text")[:1]),
+            last_sender_id=Subquery(last.values("sender_id")[:1]),
+            last_video_id=Subquery(last.values("video_id")[:1]),
+        )
+        .order_by("-updated_at", "-id")
+    )
 
 
 def conversation_messages(*, conversation: Conversation) -> QuerySet:

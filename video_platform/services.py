@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from inbox import policy
 from inbox.policy import ActionKind, ContactKind
-from inbox.models import Event
 from inbox.services import event_record
 
 from .models import (
@@ -20,8 +19,11 @@ from .models import (
     Comment,
     Conversation,
     Follow,
+    FollowedPair,
     Like,
+    LikedPair,
     Message,
+    SHARE_MAX_PEOPLE,
     Profile,
     ProfileView,
     Share,
@@ -29,6 +31,7 @@ from .models import (
     Video,
     VideoView,
 )
+from .usernames import username_normalise, username_problem
 
 User = get_user_model()
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
@@ -38,9 +41,19 @@ class ActionRefused(PermissionDenied):
     """A block or a DM/tag policy forbids the action: answered 403 with the reason as ``detail``."""
 
 
+class SelfActionRefused(ValidationError):
+    """Following, blocking, tagging or DMing a video to yourself: answered 400 with the reason as ``detail``."""
+
+
+def _refuse_self_action(*, actor, targets: Iterable, verb: str) -> None:
+    """One rule for every action aimed at people: none of them may be the actor."""
+    if any(target.pk == actor.pk for target in targets):
+        raise SelfActionRefused(f"You can't {verb} yourself.")
+
+
 def mentioned_users(text: str, *, actor) -> list:
     """Existing users @mentioned in ``text``, the actor left out; unknown names are just text."""
-    names = {match.rstrip(".") for match in MENTION_PATTERN.findall(text)}
+    names = {username_normalise(match.rstrip(".")) for match in MENTION_PATTERN.findall(text)}
     return list(User.objects.filter(username__in=names).exclude(pk=actor.pk).order_by("pk"))
 
 
@@ -79,10 +92,27 @@ def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, display_name: str = "", email: str = ""):
+    """Sign a user up under the normalised ``username``; a taken or invalid name or a weak password is a field error."""
+    username = username_normalise(username)
+    errors = {}
+    if problem := username_problem(username):
+        errors["username"] = [problem]
+    elif User.objects.filter(username=username).exists():  # names are stored normalised: one exact lookup
+        errors["username"] = ["That username is taken."]
     user = User(username=username, email=email)
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
-    user.save()
+    try:
+        # The unique index on lower(username) decides, so two sign-ups racing for one name can't both win.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValidationError({"username": "That username is taken."}) from error
     display_name = display_name or username[: Profile._meta.get_field("display_name").max_length]
     Profile.objects.update_or_create(user=user, defaults={"display_name": display_name})
     return user
@@ -106,11 +136,11 @@ def profile_update(*, user, **fields) -> Profile:
 
 @transaction.atomic
 def follow_create(*, follower, followee) -> Follow:
-    if follower.pk == followee.pk:
-        raise ValidationError("You can't follow yourself.")
-    follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    """Follow; ``follow.created`` says whether the follow is new. Only a pair's first follow ever notifies."""
+    _refuse_self_action(actor=follower, targets=[followee], verb="follow")
+    follow, follow.created = Follow.objects.get_or_create(follower=follower, followee=followee)
     follow.event = None
-    if created:
+    if follow.created and FollowedPair.objects.get_or_create(follower=follower, followee=followee)[1]:
         follow.event = event_record(
             kind=ActionKind.FOLLOW, actor=follower, payload={"followee": followee.pk, "follow_id": follow.pk}
         )
@@ -122,9 +152,9 @@ def follow_delete(*, follower, followee) -> None:
 
 
 def block_create(*, blocker, blocked) -> Block:
-    if blocker.pk == blocked.pk:
-        raise ValidationError("You can't block yourself.")
-    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    """Block; ``block.created`` says whether the block is new."""
+    _refuse_self_action(actor=blocker, targets=[blocked], verb="block")
+    block, block.created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return block
 
 
@@ -164,13 +194,13 @@ def profile_view_record(*, profile_user, viewer) -> ProfileView | None:
 
 @transaction.atomic
 def like_create(*, user, video: Video) -> Like:
-    like, created = Like.objects.get_or_create(user=user, video=video)
+    """Like; ``like.created`` says whether the like is new. Only a user's first like of a video ever notifies:
+    the group counts likers ("@ana and 3 others"), and liking again after an unlike is not news."""
+    like, like.created = Like.objects.get_or_create(user=user, video=video)
     like.event = None
-    if created:
+    if like.created:
         Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
-        # Liking again after an unlike notifies nobody: the group counts likers ("@ana and 3 others").
-        liked_before = Event.objects.filter(kind=ActionKind.LIKE, actor=user, video=video).exists()
-        if not liked_before:
+        if LikedPair.objects.get_or_create(user=user, video=video)[1]:
             like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
     return like
 
@@ -216,16 +246,23 @@ def conversation_get_or_create(*, creator, participants: Iterable) -> tuple[Conv
 
 @transaction.atomic
 def message_send(*, sender, conversation: Conversation, text: str, video: Video | None = None) -> Message:
-    if not text and video is None:
+    """Send a message; one carrying a video is a DM share to the other participants (see video_share)."""
+    if video is not None:
+        share = video_share(
+            sharer=sender, video=video, channel=ShareChannel.DM, message=text, conversation=conversation
+        )
+        message = share.messages.get()
+        message.event = share.event
+        return message
+    if not text:
         raise ValidationError({"text": "Write something or attach a video."})
     others = list(conversation.participants.exclude(pk=sender.pk))
     _check_contact(actor=sender, targets=others, kind=ContactKind.DM)
-    message = Message.objects.create(conversation=conversation, sender=sender, text=text, video=video)
+    message = Message.objects.create(conversation=conversation, sender=sender, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     message.event = event_record(
         kind=ActionKind.MESSAGE,
         actor=sender,
-        video=video,
         payload={
             "recipients": [u.pk for u in others],
             "conversation_id": conversation.pk,
@@ -236,22 +273,48 @@ def message_send(*, sender, conversation: Conversation, text: str, video: Video 
     return message
 
 
+def _message_post(*, conversation: Conversation, sender, text: str, video: Video, share: Share) -> Message:
+    message = Message.objects.create(conversation=conversation, sender=sender, text=text, video=video, share=share)
+    # The message's time, never earlier than the conversation's creation (a share's time can be).
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+    return message
+
+
 @transaction.atomic
 def video_share(
-    *, sharer, video: Video, channel: str, tagged: Iterable = (), recipients: Iterable = (), message: str = ""
+    *,
+    sharer,
+    video: Video,
+    channel: str,
+    tagged: Iterable = (),
+    recipients: Iterable = (),
+    message: str = "",
+    conversation: Conversation | None = None,
 ) -> Share:
-    """Share a video by link, by a repost tagging people, or by DM. Every share adds 1 to the count."""
+    """Share a video by link, by a repost tagging people, or by DM. Every share adds 1 to the count.
+
+    A DM share goes to each recipient's 1:1 chat, or, with ``conversation``, into that chat, to its other
+    participants (a message carrying a video, whichever endpoint sent it).
+    """
     tagged, recipients = list(tagged), list(recipients)
+    if conversation is not None:
+        channel = ShareChannel.DM
+        recipients = list(conversation.participants.exclude(pk=sharer.pk))
     if channel not in ShareChannel.values:
         raise ValidationError({"channel": f'"{channel}" is not a valid choice.'})
     if channel == ShareChannel.TAG and not tagged:
         raise ValidationError({"tagged": "Tag at least one user."})
     if channel == ShareChannel.DM and not recipients:
         raise ValidationError({"recipients": "Name at least one recipient."})
+    for field, people in (("tagged", tagged), ("recipients", recipients)):
+        if len({person.pk for person in people}) > SHARE_MAX_PEOPLE:
+            raise ValidationError({field: f"A share can name at most {SHARE_MAX_PEOPLE} people."})
     if channel != ShareChannel.TAG:
         tagged = []
     if channel != ShareChannel.DM:
         recipients = []
+    _refuse_self_action(actor=sharer, targets=tagged, verb="tag")
+    _refuse_self_action(actor=sharer, targets=recipients, verb="send a video to")
     _check_contact(actor=sharer, targets=tagged, kind=ContactKind.TAG)
     _check_contact(actor=sharer, targets=recipients, kind=ContactKind.DM)
 
@@ -259,14 +322,15 @@ def video_share(
     if tagged:
         share.tagged.set(tagged)
     conversations = {}
-    for recipient in recipients:
-        if recipient.pk == sharer.pk:
-            continue
-        conversation, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
-        conversation.participants.add(sharer, recipient)
-        Message.objects.create(conversation=conversation, sender=sharer, text=message, video=video, share=share)
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=share.created_at)
-        conversations[str(recipient.pk)] = conversation.pk
+    if conversation is not None:
+        _message_post(conversation=conversation, sender=sharer, text=message, video=video, share=share)
+        conversations = {str(recipient.pk): conversation.pk for recipient in recipients}
+    else:
+        for recipient in recipients:
+            chat, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
+            chat.participants.add(sharer, recipient)
+            _message_post(conversation=chat, sender=sharer, text=message, video=video, share=share)
+            conversations[str(recipient.pk)] = chat.pk
     if recipients:
         share.recipients.set(recipients)
     video.share_count = _video_share_count_increment(video)

@@ -49,16 +49,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "video_platform.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "video_platform.error_pages.FriendlyErrorPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "video_platform.middleware.ApiErrorsAsJsonMiddleware",
+    "video_platform.middleware.RepeatedQueryParametersMiddleware",
 ]
 
 ROOT_URLCONF = "video_platform.urls"
@@ -92,8 +94,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the worker process of the integration tests sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Under ASGI every request may run on a thread of its own, and a connection kept per thread piles up
+    # (Django's docs advise against persistent connections there): the web closes its connection after
+    # each request. A Celery worker process runs one task at a time and keeps its own for
+    # CELERY_WORKER_CONN_MAX_AGE seconds (video_platform/celery.py). See README, "Database connections".
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+CELERY_WORKER_CONN_MAX_AGE = env.int("CELERY_WORKER_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -127,7 +134,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["video_platform.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "video_platform.api.exception_handler",
 }
@@ -155,6 +162,7 @@ SPECTACULAR_SETTINGS |= {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "video_platform.openapi.document_guide_errors_and_stream",
+        "video_platform.openapi.request_bodies_refuse_other_fields",
     ],
 }
 
@@ -264,9 +272,15 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "writes": env.str("THROTTLE_RATE_WRITES", default="120/minute" if PRODUCTION else None),
     "signup": env.str("THROTTLE_RATE_SIGNUP", default="20/hour" if PRODUCTION else None),
     "login": env.str("THROTTLE_RATE_LOGIN", default="10/minute" if PRODUCTION else None),
+    # Failed logins per account, from any address and through any login form (video_platform/authentication.py).
+    "login_failures": env.str("THROTTLE_RATE_LOGIN_FAILURES", default="10/hour" if PRODUCTION else None),
 }
-# Proxies in front of the web server: the client address is taken that far back in X-Forwarded-For.
-# 0 ignores the header, which a client could otherwise forge to escape the login throttle.
+AUTHENTICATION_BACKENDS = ["video_platform.authentication.LoginLimitBackend"]
+# Addresses of the proxies whose X-Forwarded-For/-Proto uvicorn believes (`manage.py serve`); empty trusts
+# none, so a client can't pick its own address to escape the login throttle. "*" trusts every peer.
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="")
+# For other servers (gunicorn): proxies in front, the client address taken that far back in X-Forwarded-For.
+# Leave it 0 under `manage.py serve`, which has already put the client's address in REMOTE_ADDR.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 
 # Anonymous share notifications reach a creator in batches, at most once per window, so the moment a
@@ -274,5 +288,6 @@ REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 SHARE_NOTIFICATION_BATCH_SECONDS = env.int("SHARE_NOTIFICATION_BATCH_SECONDS", default=600 if PRODUCTION else 0)
 CELERY_BEAT_SCHEDULE["release-share-batches"] = {
     "task": "inbox.release_share_batches",
-    "schedule": float(min(SHARE_NOTIFICATION_BATCH_SECONDS or 60, 60)),
+    # A presenter may switch a short window on at runtime in DEMO_MODE (inbox/batching.py): release often.
+    "schedule": float(5 if DEMO_MODE else min(SHARE_NOTIFICATION_BATCH_SECONDS or 60, 60)),
 }

@@ -2,6 +2,7 @@
 
 import hashlib
 import textwrap
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,10 +10,11 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from inbox.policy import ContactKind
 
@@ -22,6 +24,9 @@ from .forms import CommentForm, MessageForm, NewConversationForm, SettingsForm, 
 User = get_user_model()
 FEED_TABS = ("everyone", "following")
 PAGE_SIZE = 50
+# One viewing: reloads and returns to the same video or profile within this long, in one browser session.
+VIEWING_SECONDS = 30 * 60
+COUNT_FIELDS = ("view_count", "like_count", "comment_count", "share_count")
 
 
 def _video(request, pk: int):
@@ -75,11 +80,40 @@ def _video_page(request, video, *, comment_form=None, status=200):
     )
 
 
+def _starts_a_viewing(request, key: str) -> bool:
+    """True the first time this session sees ``key`` in VIEWING_SECONDS: a reload is not a new view."""
+    now = time.time()
+    viewings = {k: t for k, t in request.session.get("viewings", {}).items() if now - t < VIEWING_SECONDS}
+    starts = key not in viewings
+    if starts:
+        viewings[key] = now
+    request.session["viewings"] = viewings
+    return starts
+
+
 @login_required
 def video_detail(request, pk: int):
     video = _video(request, pk)
-    services.video_view_record(video=video, viewer=request.user)
-    return _video_page(request, _video(request, pk))
+    if _starts_a_viewing(request, f"video:{pk}"):
+        services.video_view_record(video=video, viewer=request.user)
+        video = _video(request, pk)
+    return _video_page(request, video)
+
+
+def _counts_seen(video) -> str:
+    return "-".join(str(getattr(video, field)) for field in COUNT_FIELDS)
+
+
+@login_required
+def video_counts(request, pk: int):
+    """The open video page's counts, polled: 204 while they are as the page shows them (``seen``)."""
+    video = _video(request, pk)
+    seen = request.GET.get("seen", "")
+    if seen == _counts_seen(video):
+        return HttpResponse(status=204)
+    before = dict(zip(COUNT_FIELDS, seen.split("-"))) if seen else {}
+    changed = [field for field in COUNT_FIELDS if before and before.get(field) != str(getattr(video, field))]
+    return render(request, "platform/_live_counts.html", {"video": video, "changed": changed})
 
 
 @login_required
@@ -142,6 +176,8 @@ def share_sheet(request, pk: int):
         else:
             done = {"link": "Link copied and shared.", "tag": "Reposted with your tags.", "dm": "Sent to your friends."}
             messages.success(request, done[data["channel"]])
+            if request.htmx:
+                return HttpResponseClientRedirect(reverse("video", kwargs={"pk": pk}))
             return redirect("video", pk=pk)
     return render(
         request,
@@ -192,7 +228,8 @@ def video_clip(request, pk: int):
 @login_required
 def profile(request, username: str):
     person = get_object_or_404(selectors.users_with_counts(), username=username)
-    services.profile_view_record(profile_user=person, viewer=request.user)
+    if _starts_a_viewing(request, f"profile:{person.pk}"):
+        services.profile_view_record(profile_user=person, viewer=request.user)
     return render(
         request,
         "platform/profile.html",
@@ -250,7 +287,7 @@ def conversations(request):
     return render(
         request,
         "platform/conversations.html",
-        {"conversations": selectors.conversations_of(user=request.user).order_by("-updated_at", "-id"), "form": form},
+        {"conversations": selectors.conversations_with_last_message(user=request.user), "form": form},
         status=400 if form.errors else 200,
     )
 
@@ -266,14 +303,22 @@ def conversation(request, pk: int):
             _add_service_error(form, "text", error)
         else:
             return redirect("conversation", pk=pk)
+    polling = request.htmx and request.htmx.target == "chat-messages"
+    # The open chat polls too, so it stays live when message notifications are muted; 204 = nothing new.
+    after = request.GET.get("after", "")
+    if polling and after.isdigit() and len(after) <= 18 and not chat.messages.filter(pk__gt=int(after)).exists():
+        return HttpResponse(status=204)
+    chat_messages = list(selectors.conversation_messages(conversation=chat).order_by("created_at", "id"))
+    last_message_id = chat_messages[-1].pk if chat_messages else 0
     context = {
         "chat": chat,
         "others": [p for p in chat.participants.all() if p.pk != request.user.pk],
-        "chat_messages": selectors.conversation_messages(conversation=chat).order_by("created_at", "id"),
+        "chat_messages": chat_messages,
+        "last_message_id": last_message_id,
         "form": form,
     }
-    if request.htmx and request.htmx.target == "chat-messages":
-        return render(request, "platform/_chat_messages.html", context)
+    if polling:
+        return render(request, "platform/_chat_list.html", context)
     return render(request, "platform/conversation.html", context, status=400 if form.errors else 200)
 
 
@@ -297,9 +342,9 @@ def signup(request):
         try:
             user = services.user_create(**form.cleaned_data)
         except ValidationError as error:
-            form.add_error("password", error.messages)
+            form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)
             return redirect("feed")
     return render(request, "platform/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -314,7 +359,7 @@ def demo_switch(request):
     if not settings.DEMO_MODE:
         raise Http404
     user = get_object_or_404(User, username=request.POST.get("username", ""), is_active=True)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user)
     return redirect("feed")
 
 

@@ -9,3 +9,9 @@ register = template.Library()
 def inbox_badge(context):
     user = context["request"].user
     return {"unread_total": selectors.inbox_unread_counts(user=user)["total"] if user.is_authenticated else 0}
+
+
+@register.simple_tag(takes_context=True)
+def unread_conversation_ids(context) -> set[int]:
+    """Chats with an unread message notification for the viewer: the Messages list marks them."""
+    return selectors.unread_conversation_ids(user=context["request"].user)

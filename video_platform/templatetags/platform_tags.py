@@ -63,3 +63,9 @@ def ago(moment) -> str:
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment).split(',')[0]} ago"
+
+
+@register.filter
+def times(count: int) -> str:
+    """1 → "once", else "N times": share counts read the same in the share sheet as in the inbox."""
+    return "once" if count == 1 else f"{count} times"

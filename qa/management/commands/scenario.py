@@ -5,9 +5,9 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from inbox import batching
 from qa.delivery import worker_process
 from qa.scenarios import SCHEMA, Check, ScenarioFormatError, ScenarioRun, scenario_load
 from qa.scenarios.reports import ScenarioResult, json_report, junit_xml
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         kept = f"kept (delete them with --cleanup {run_id})" if keep else "deleted after the run (--keep keeps them)"
         users = f"users are <name>_{run_id}_<file number>, password {SCENARIO_PASSWORD}"
         self.stdout.write(f"Run {run_id}: {users}, {kept}.")
-        if window := settings.SHARE_NOTIFICATION_BATCH_SECONDS:
+        if window := batching.share_batch_seconds():
             self.stdout.write(
                 f"Share batching is on ({window} s windows): events answer held, and the run releases its own "
                 "users' held shares to check their inboxes."

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -24,8 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, concurrency, **options):
         python = sys.executable
         commands = {
-            "web": [python, "-m", "uvicorn", "video_platform.asgi:application", "--host", host, "--port", str(port),
-                    "--timeout-graceful-shutdown", "3"],  # open inbox streams must not hold up Ctrl-C
+            "web": [python, str(settings.BASE_DIR / "manage.py"), "serve", "--host", host, "--port", str(port)],
             "worker": [python, "-m", "celery", "-A", "video_platform", "worker", "--loglevel", "INFO",
                        "--concurrency", str(concurrency)],
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],

@@ -1,17 +1,20 @@
-"""Idempotent demo data: named users with known passwords, follows, videos and some activity.
+"""Idempotent demo data: named users with known passwords and a lived-in world (video_platform/demo_world.py).
 
-Every piece is looked up before it is made, so running it again changes nothing (and restores the demo
-passwords); ``--reset`` deletes the users first, which takes everything they did with them.
+The world is built once: running it again changes nothing (and restores the demo passwords);
+``--reset`` deletes the users first, which takes everything they did with them, and builds the same
+world again.
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from video_platform import services
-from video_platform.models import Comment, Conversation, Message, Share, ShareChannel, Video
+from video_platform.demo_world import DAYS, FANS, World, world_exists
+from video_platform.models import Conversation
 
 User = get_user_model()
 
@@ -26,24 +29,10 @@ DEMO_USERS = [
 PRO_USERS = {"cara"}
 # Staff with the roles made by inbox/migrations/0004_operator_roles.
 OPERATOR_USERS = [("support", "Support"), ("moderator", "Moderator")]
-DEMO_VIDEOS = {
-    "cara": ["Sunrise timelapse over the bay", "Three-minute ramen hack"],
-    "ana": ["Skateboard kickflip, slow motion"],
-    "ben": ["My cat vs. the cucumber"],
-}
-# (sharer, creator, caption, channel, tagged/recipients): one share on every channel.
-DEMO_SHARES = [
-    ("ben", "cara", "Sunrise timelapse over the bay", ShareChannel.LINK, []),
-    ("dev", "cara", "Three-minute ramen hack", ShareChannel.TAG, ["ana"]),
-    ("eli", "ana", "Skateboard kickflip, slow motion", ShareChannel.DM, ["ben"]),
-]
-DEMO_COMMENTS = [("ben", "cara", "Sunrise timelapse over the bay", "This is gorgeous! @ana look")]
-DEMO_LIKES = [("ana", "cara", "Sunrise timelapse over the bay"), ("dev", "cara", "Sunrise timelapse over the bay")]
-DEMO_MESSAGES = [("eli", "cara", "Loved your ramen hack!")]
 
 
 class Command(BaseCommand):
-    help = f"Create the demo users (password '{DEMO_PASSWORD}'), follows, videos and some activity. Safe to re-run."
+    help = f"Create the demo users (password '{DEMO_PASSWORD}') and 60 days of activity. Safe to re-run."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -56,8 +45,14 @@ class Command(BaseCommand):
                 deleted, _ = User.objects.filter(is_staff=False).delete()
                 Conversation.objects.filter(participants=None).delete()
                 self.stdout.write(f"Reset: deleted {deleted} rows.")
-            users = self._users()
-            self._activity(users)
+            users = self._users(DEMO_USERS)
+            people = users | self._users(FANS, restore_password=False)
+            if not world_exists(people):
+                summary = World(people).build()
+                self.stdout.write(
+                    f"Built the demo world: {summary.videos} videos, {summary.actions} actions and "
+                    f"{summary.views} views over {DAYS} days."
+                )
             admin = User.objects.filter(username="admin").first()
             if admin is None:
                 admin = User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
@@ -71,56 +66,23 @@ class Command(BaseCommand):
         operator.groups.add(Group.objects.get(name=role))
         return operator
 
-    def _users(self) -> dict:
+    def _users(self, names: list[tuple[str, str]], *, restore_password: bool = True) -> dict:
+        # Hashing is slow on purpose; the demo password is hashed once and shared by every demo user.
+        password_hash = make_password(DEMO_PASSWORD)
         users = {}
-        for username, display_name in DEMO_USERS:
+        for username, display_name in names:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = services.user_create(username=username, password=DEMO_PASSWORD, display_name=display_name)
-            elif not user.check_password(DEMO_PASSWORD):
-                user.set_password(DEMO_PASSWORD)
+                user = User.objects.create(username=username, password=password_hash)
+            elif restore_password and not user.check_password(DEMO_PASSWORD):
+                user.password = password_hash
                 user.save(update_fields=["password"])
             services.profile_update(user=user, display_name=display_name, is_pro=username in PRO_USERS)
             users[username] = user
         return users
 
-    def _activity(self, users: dict) -> None:
-        for follower in users.values():
-            for followee in users.values():
-                if follower != followee:
-                    services.follow_create(follower=follower, followee=followee)
-        videos = {}
-        for username, captions in DEMO_VIDEOS.items():
-            for caption in captions:
-                video = Video.objects.filter(creator=users[username], caption=caption).first()
-                videos[username, caption] = video or services.video_create(creator=users[username], caption=caption)
-        for liker, creator, caption in DEMO_LIKES:
-            services.like_create(user=users[liker], video=videos[creator, caption])
-        for author, creator, caption, text in DEMO_COMMENTS:
-            video = videos[creator, caption]
-            if not Comment.objects.filter(author=users[author], video=video, text=text).exists():
-                services.comment_create(author=users[author], video=video, text=text)
-        for sharer, creator, caption, channel, others in DEMO_SHARES:
-            video = videos[creator, caption]
-            if not Share.objects.filter(sharer=users[sharer], video=video, channel=channel).exists():
-                people = [users[name] for name in others]
-                services.video_share(
-                    sharer=users[sharer],
-                    video=video,
-                    channel=channel,
-                    tagged=people if channel == ShareChannel.TAG else (),
-                    recipients=people if channel == ShareChannel.DM else (),
-                )
-        for sender, recipient, text in DEMO_MESSAGES:
-            conversation, _ = services.conversation_get_or_create(
-                creator=users[sender], participants=[users[recipient]]
-            )
-            if not Message.objects.filter(conversation=conversation, sender=users[sender], text=text).exists():
-                services.message_send(sender=users[sender], conversation=conversation, text=text)
-
     def _print_logins(self, users: list) -> None:
-        self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
-        self.stdout.write(f"  {'username':<9} {'display name':<18} {'password':<16} API token")
+        rows = [("username", "display name", "password", "API token")]
         for user in users:
             token, _ = Token.objects.get_or_create(user=user)
             name = user.profile.display_name
@@ -129,4 +91,8 @@ class Command(BaseCommand):
                 name = f"staff ({role}): /admin/" if role else "staff: /admin/"
             if user.profile.is_pro:
                 name += " (Pro)"
-            self.stdout.write(f"  {user.username:<9} {name:<18} {DEMO_PASSWORD:<16} {token.key}")
+            rows.append((user.username, name, DEMO_PASSWORD, token.key))
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
+        for row in rows:
+            self.stdout.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
