@@ -19,6 +19,8 @@ demo: export DEMO_MODE ?= 1
 demo: export DEBUG ?= 1
 demo: install
 	mkdir -p var
+	@# A second terminal's manage.py (scenario, simulate, seed) reads this to act on the same demo.
+	env | grep -E '^(DEMO_MODE|DEBUG|DATABASE_URL|REDIS_URL|SHARELOOP_VAR_DIR|SHARE_NOTIFICATION_BATCH_SECONDS|HTTPS_ONLY)=' > var/demo.env || true
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed
@@ -35,15 +37,28 @@ test: export THROTTLE_RATE_WRITES ?= 100000/minute
 test: export THROTTLE_RATE_SIGNUP ?= 100000/minute
 test: export THROTTLE_RATE_LOGIN ?= 100000/minute
 test: export THROTTLE_RATE_LOGIN_FAILURES ?= 100000/minute
-test: install
+test: install chromium
 	mkdir -p var/test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The browser tests (tests/test_browser.py) drive Debian's Chromium: as root it is installed as .ci/run
+# did; otherwise one line says what to install. A run of other named test files does not need it.
+CHROMIUM := /usr/bin/chromium
+.PHONY: chromium
+chromium:
+	@case "$(PYTEST_ARGS)" in *tests/*) case "$(PYTEST_ARGS)" in *test_browser*) ;; *) exit 0;; esac;; esac; \
+	test -x $(CHROMIUM) && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium && test -x $(CHROMIUM) && exit 0; fi; \
+	echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install it with 'sudo apt-get install chromium'"; exit 1
+
 # The scenario files (SCENARIOS=path… to pick others) on a throwaway SQLite database and file broker
 # under var/scenarios, with a Celery worker of their own: whatever DATABASE_URL/REDIS_URL say is untouched.
+# Production defaults otherwise (share batching, throttles, HTTPS): the runner releases its own held shares.
 SCENARIOS ?= scenarios
 scenarios: export SECRET_KEY ?= make-scenarios-only-not-a-secret
 scenarios: export SHARELOOP_VAR_DIR := $(CURDIR)/var/scenarios
+scenarios: export PYTHONWARNINGS := ignore:No directory at
 scenarios: install
 	rm -rf var/scenarios && mkdir -p var/scenarios
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput --verbosity 0

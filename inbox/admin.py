@@ -228,7 +228,7 @@ class EventAdmin(SharerWithheldAdmin):
     @admin.action(description="Re-dispatch selected pending or failed events", permissions=("redispatch",))
     def redispatch(self, request, queryset):
         selected = list(queryset.values_list("pk", "status"))
-        eligible = [pk for pk, status in selected if status != EventStatus.DONE]
+        eligible = [pk for pk, status in selected if status in (EventStatus.PENDING, EventStatus.FAILED)]
         sent = services.events_redispatch(event_ids=eligible)
         skipped = len(selected) - len(eligible)
         text = f"Re-dispatched {sent} event(s) to the workers (failed ones set back to pending)."
@@ -338,7 +338,7 @@ class EventAdmin(SharerWithheldAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = self.get_object(request, object_id)
-        stuck = event is not None and event.status != EventStatus.DONE
+        stuck = event is not None and event.status in (EventStatus.PENDING, EventStatus.FAILED)
         extra_context = {**(extra_context or {}), "may_redispatch": stuck and self.has_redispatch_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 

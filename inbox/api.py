@@ -109,7 +109,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ("id", "kind", "status", "created_at", "done_at", "notifications")
+        fields = ("id", "kind", "status", "release_at", "created_at", "done_at", "notifications")
 
 
 class CategoryQuery(serializers.Serializer):

@@ -12,6 +12,7 @@ NOTIFICATION_TYPE_CHOICES = [(t.value, t.value) for t in NotificationType]
 
 class EventStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    HELD = "held", "Held"  # fanned out, but anonymous notifications wait for their batch window
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
 
@@ -28,6 +29,8 @@ class Event(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    # While held: when the batch window holding its anonymous notifications is released.
+    release_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=1)
     # How many inbox rows this event created or bumped.
     notification_count = models.PositiveIntegerField(default=0)

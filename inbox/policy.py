@@ -1,6 +1,6 @@
 """The privacy rule of Shareloop, in one place.
 
-Who an action notifies, with which type, and whether the actor is shown — the table in SPEC.md:
+Who an action notifies, with which type, and whether the actor is shown — the table in docs/api.md:
 
 | action                      | notified                                   | type    | actor shown |
 |-----------------------------|--------------------------------------------|---------|-------------|

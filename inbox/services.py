@@ -274,11 +274,14 @@ def event_deliver(*, event_id: int) -> None:
             event.notification_count = len(written) + len(held)
             if event.kind == ActionKind.POST:
                 event.chunk_bounds = _post_chunk_bounds(event.actor_id)
-            if not event.chunk_bounds:
+            if held:
+                # Not done until the held notifications are visible: the release marks it done.
+                event.status, event.release_at = EventStatus.HELD, held_shares_release_at(timezone.now())
+            elif not event.chunk_bounds:
                 event.status, event.done_at = EventStatus.DONE, timezone.now()
                 # Planned chunks are sent on commit and need their bounds durable; a finished event does not.
                 _commit_without_waiting_for_flush()
-            event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at"])
+            event.save(update_fields=["notification_count", "chunk_bounds", "status", "done_at", "release_at"])
         if event.status == EventStatus.PENDING:
             transaction.on_commit(lambda: _dispatch_missing_chunks(event))
 
@@ -302,25 +305,38 @@ def batch_window_start(moment: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
 
 
-def held_shares_release(*, now: datetime | None = None) -> int:
+def held_shares_release_at(held_at: datetime) -> datetime:
+    """When a share held at ``held_at`` is released: the end of its batch window."""
+    window = batching.share_batch_seconds() or 1
+    return batch_window_start(held_at, window) + timedelta(seconds=window)
+
+
+def held_shares_release(
+    *, now: datetime | None = None, everything: bool = False, recipient_ids: Iterable[int] | None = None
+) -> int:
     """Deliver the held anonymous notifications of every closed batch window, a window's all at once.
 
     Windows are aligned to the epoch, so however often this runs, a share made in one window reaches
     the creator only after that window has closed, together with the other shares made in it.
+    ``everything`` releases open windows too (POST /api/qa/release-held/); ``recipient_ids`` limits the
+    release to those inboxes (a scenario run's own users). An event whose last held share is released
+    is done.
     """
     now = now or timezone.now()
     window = batching.share_batch_seconds()
-    closed_before = batch_window_start(now, window) if window else now
+    closed_before = batch_window_start(now, window) if window and not everything else now
+    rows = HeldShare.objects.filter(held_at__lt=closed_before) if not everything else HeldShare.objects.all()
+    if recipient_ids is not None:
+        rows = rows.filter(recipient_id__in=list(recipient_ids))
     with transaction.atomic():
-        held = list(
-            HeldShare.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(held_at__lt=closed_before)
-            .select_related("event")
-            .order_by("pk")
-        )
+        held = list(rows.select_for_update(skip_locked=True, of=("self",)).select_related("event").order_by("pk"))
         for row in held:
             notifications_write(row.event, [Delivery(row.recipient_id, policy.NotificationType(row.type))])
         HeldShare.objects.filter(pk__in=[row.pk for row in held]).delete()
+        released_event_ids = {row.event_id for row in held}
+        Event.objects.filter(pk__in=released_event_ids, status=EventStatus.HELD).exclude(
+            pk__in=HeldShare.objects.filter(event_id__in=released_event_ids).values("event_id")
+        ).update(status=EventStatus.DONE, done_at=now, release_at=None)
     return len(held)
 
 

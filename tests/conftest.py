@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from inbox.delivery import process_stop
+from qa.delivery import process_stop
 
 from .factories import UserFactory, VideoFactory
 
@@ -113,7 +113,11 @@ def asgi_server(django_db_setup, django_db_blocker):
 
 
 def wait_for_event(client: APIClient, event_id: int, timeout: float = 30.0) -> dict:
-    """Wait for delivery the way a QA script does: poll the event's status, never a fixed sleep."""
+    """Wait for delivery the way a QA script does: poll the event's status, never a fixed sleep.
+
+    Answers the event once it is no longer ``pending``: ``done``, ``failed``, or ``held`` (fanned out, its
+    anonymous shares waiting for the batch window until ``release_at``; POST /api/qa/release-held/ ends that).
+    """
     deadline = time.monotonic() + timeout
     while True:
         body = client.get(f"/api/events/{event_id}/").json()

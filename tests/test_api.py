@@ -1,4 +1,4 @@
-"""The REST contract of SPEC.md (analytics and the stream aside), delivery done in-process."""
+"""The REST contract of docs/api.md (analytics and the stream aside), delivery done in-process."""
 
 import pytest
 from django.core.management import call_command
@@ -836,7 +836,7 @@ def test_the_actor_sees_an_event_go_from_pending_to_done(video, sharer):
     assert (pending["id"], pending["kind"], pending["status"], pending["done_at"]) == (event_id, "share", "pending", None)
     deliver_pending()
     done = api_client(sharer).get(f"/api/events/{event_id}/").json()
-    assert set(done) == {"id", "kind", "status", "created_at", "done_at", "notifications"}
+    assert set(done) == {"id", "kind", "status", "release_at", "created_at", "done_at", "notifications"}
     assert (done["status"], done["notifications"]) == ("done", 1)
 
 

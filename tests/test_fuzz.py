@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token
 
-from inbox.delivery import events_wait_delivered
+from qa.delivery import events_wait_delivered
 from inbox.models import Event
 from video_platform.models import Follow
 

@@ -322,7 +322,7 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
     for event in events:
         inbox_services.event_deliver(event_id=event.pk)
 
-    assert set(Event.objects.values_list("status", "notification_count")) == {("done", 1)}
+    assert set(Event.objects.values_list("status", "notification_count")) == {("held", 1)}
     assert not Notification.objects.filter(recipient=creator).exists()
     middle = hold_at_mid_window()
     window_end = batch_window_start(middle, WINDOW) + timedelta(seconds=WINDOW)
@@ -333,6 +333,7 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
 
     assert inbox_services.held_shares_release(now=window_end) == 3
     assert inbox_services.held_shares_release(now=next_window_end) == 0
+    assert set(Event.objects.values_list("status", "done_at")) == {("done", window_end)}
     inbox = api_client(creator).get("/api/inbox/").json()["results"]
     assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 3, None)]
     assert not HeldShare.objects.exists()

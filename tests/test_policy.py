@@ -1,4 +1,4 @@
-"""inbox/policy.py, the one home of the privacy rule: every row of SPEC.md's table, from both sides."""
+"""inbox/policy.py, the one home of the privacy rule: every row of docs/api.md's table, from both sides."""
 
 import pytest
 

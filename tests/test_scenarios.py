@@ -1,10 +1,23 @@
+import json
+import re
 from io import StringIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
-from inbox.scenarios import ScenarioFormatError, scenario_load
+from inbox.models import Event, HeldShare
+from qa.scenarios import ScenarioFormatError, scenario_load
+from video_platform import services
+from video_platform.celery import app as celery_app
+
+from .factories import UserFactory, VideoFactory
+
+User = get_user_model()
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -97,3 +110,150 @@ def test_bad_values_and_broken_yaml_name_the_line(tmp_path):
     ]
     (error,) = _errors(tmp_path, "users:\n  ana: {}\nsteps:\n  - \"ana: like v1\nexpect: {}\n")
     assert error.startswith("6: not valid YAML") and "line 4" in error
+
+
+LIKE_SCENARIO = (
+    "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps: ['ana: like v1']\n"
+    "expect:\n  inboxes:\n    cara: [{type: like, actor: ana, count: 1}]\n"
+)
+SHARE_SCENARIO = (
+    "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps: ['ana: share v1 by link']\n"
+    "expect:\n  inboxes:\n    cara: [{type: share, actor: null, count: 1}]\n"
+)
+
+
+def _run_failing(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("scenario", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), str(caught.value)
+
+
+def test_names_differing_only_in_case_are_a_validation_error(tmp_path):
+    errors = _errors(tmp_path, "users:\n  cara: {}\n  Cara: {}\nsteps: []\nexpect: {inboxes: {cara: []}}\n")
+    assert errors == ["3: users.Cara: same name as 'cara' apart from case: usernames ignore case"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_inside_one_file_fails_that_file_and_the_run_goes_on(celery_worker, tmp_path, monkeypatch):
+    def share_that_breaks(**kwargs):
+        raise RuntimeError("the share service broke")
+
+    monkeypatch.setattr("video_platform.services.video_share", share_that_breaks)
+    (tmp_path / "a_share.yaml").write_text(SHARE_SCENARIO)
+    (tmp_path / "b_like.yaml").write_text(LIKE_SCENARIO)
+    out, error = _run_failing(tmp_path)
+    assert "FAIL  the scenario stopped on an error" in out
+    assert "RuntimeError: the share service broke" in out
+    assert "PASS  inbox of cara (line 6)" in out.split("b_like.yaml")[1]
+    assert "2 scenarios: 1 passed, 1 failed (" in out and error == "1 scenario(s) failed."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_summary_counts_scenarios_and_checks_separately(celery_worker, tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    assert "1 scenarios: 1 passed, 0 failed (2 checks)" in _run(tmp_path / "like.yaml")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_junit_and_json_reports_have_one_case_per_expectation_and_failures_carry_the_diff(celery_worker, tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    (tmp_path / "wrong.yaml").write_text(LIKE_SCENARIO.replace("actor: ana", "actor: null"))
+    junit, report = tmp_path / "results.xml", tmp_path / "results.json"
+    _run_failing(tmp_path / "like.yaml", tmp_path / "wrong.yaml", "--junit", junit, "--json", report)
+
+    suites = ElementTree.parse(junit).getroot()
+    assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "4", "1")
+    cases = suites.findall("testsuite/testcase")
+    names = ["inbox of cara (line 6)", "no share notification names anyone (0 checked)"]
+    assert [case.get("name") for case in cases] == names * 2
+    (failure,) = suites.findall(".//failure")
+    assert "-{type: like, actor: null, count: 1}" in failure.text
+    assert "+{type: like, actor: ana, count: 1}" in failure.text
+
+    results = json.loads(report.read_text())
+    assert (results["scenarios"], results["passed"], results["failed"], results["checks"]) == (2, 1, 1, 4)
+    assert [r["passed"] for r in results["results"]] == [True, False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(celery_worker, tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    _run(tmp_path / "like.yaml")
+    assert not User.objects.filter(username__regex=r"_[0-9a-f]{6}_1$").exists()
+
+    out = _run(tmp_path / "like.yaml", "--keep")
+    run_id = re.search(r"^Run ([0-9a-f]{6}):", out, re.M).group(1)
+    assert set(User.objects.filter(username__endswith=f"_{run_id}_1").values_list("username", flat=True)) == {
+        f"cara_{run_id}_1", f"ana_{run_id}_1"
+    }
+    look_alike = UserFactory.create(username=f"demo_{run_id}_1")  # a name like theirs, but not the run's
+    cleanup = StringIO()
+    call_command("scenario", "--cleanup", run_id, stdout=cleanup)
+    assert cleanup.getvalue().startswith(f"Deleted 2 user(s) of run {run_id}")
+    assert list(User.objects.filter(username__endswith=f"_{run_id}_1")) == [look_alike]
+
+
+@pytest.fixture
+def delivery_in_this_process():
+    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(
+    tmp_path, delivery_in_this_process
+):
+    someone_elses = VideoFactory.create()
+    (tmp_path / "share.yaml").write_text(SHARE_SCENARIO)
+    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):
+        services.video_share(sharer=UserFactory.create(), video=someone_elses, channel="link")
+        out = _run(tmp_path / "share.yaml")
+    assert "Share batching is on (600 s windows)" in out
+    assert "PASS  inbox of cara (line 6)" in out
+    assert list(HeldShare.objects.values_list("recipient", flat=True)) == [someone_elses.creator_id]
+    assert Event.objects.filter(status="held").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_throttle_too_low_for_a_file_is_refused_in_one_line(tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] | {"writes": "1/minute"}
+    with override_settings(REST_FRAMEWORK=settings.REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": rates}):
+        _, error = _run_failing(tmp_path / "like.yaml")
+    assert "\n" not in error and "THROTTLE_RATE_WRITES=1/minute" in error
+
+
+def test_parallel_groups_and_moderation_steps_are_validated(tmp_path):
+    errors = _errors(
+        tmp_path,
+        "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps:\n"
+        "  - parallel: ['ana: like v1', 'ana: post v2']\n  - 'ana: hide v1'\n  - parallel: ['ana: view v1']\n"
+        "expect: {stream: {cara: [{event: unread_count, total: 0}]}}\n",
+    )
+    assert errors == [
+        "4: steps[0].parallel[1]: a post cannot run in parallel: its label is needed by the steps after it",
+        "5: steps[1]: moderation is done by staff: `staff: hide v1`",
+        "6: steps[2].parallel: ['ana: view v1'] is too short",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_stream_expectation_fails_with_the_messages_in_order(celery_worker, tmp_path):
+    (tmp_path / "stream.yaml").write_text(
+        "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps: ['ana: share v1 by link']\n"
+        "expect:\n  stream:\n    cara: [{event: unread_count, total: 1}, {event: notification, type: share}]\n"
+    )
+    out, _ = _run_failing(tmp_path / "stream.yaml")
+    assert "FAIL  stream of cara (line 6)" in out
+    assert "+{event: notification, type: share, category: shares, video: v1, actor: null, count: 1" in out
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_scenarios_run_where_production_redirects_plain_http_to_https(celery_worker, tmp_path):
+    (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)
+    assert "1 scenarios: 1 passed, 0 failed" in _run(tmp_path / "like.yaml")

@@ -1,9 +1,12 @@
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from inbox.models import Event, Notification
+from video_platform.celery import app as celery_app
 from video_platform.models import Share
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,3 +43,37 @@ def test_simulated_shares_never_name_the_sharer_but_tags_and_dms_do(celery_worke
     named = Notification.objects.filter(type__in=["tag", "message"])
     assert named.exists()
     assert not named.filter(actor=None).exists()
+
+
+def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
+    out = StringIO()
+    call_command("simulate", "--users", "5", "--actions", "40", "--seed", "9", "--json", stdout=out, stderr=StringIO())
+    summary = json.loads(out.getvalue())
+    assert (summary["seed"], summary["users"], summary["actions"]) == (9, 5, 40)
+    assert sum(kind["done"] + kind["refused"] for kind in summary["actions_by_kind"].values()) == 40
+    assert summary["events"] == {"pending": 0, "held": 0, "done": Event.objects.count(), "failed": 0}
+    assert sum(n["rows"] for n in summary["notifications"].values()) == Notification.objects.count()
+
+
+@pytest.fixture
+def delivery_in_this_process():
+    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600)
+def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(delivery_in_this_process):
+    def simulate(*flags) -> tuple[dict, str]:
+        out, err = StringIO(), StringIO()
+        arguments = ["--users", "5", "--actions", "60", "--seed", "4", "--json", *flags]
+        call_command("simulate", *arguments, stdout=out, stderr=err)
+        return json.loads(out.getvalue()), err.getvalue()
+
+    held, note = simulate()
+    assert held["events"]["held"] > 0 and "--release-held releases them now" in note
+    released, _ = simulate("--release-held")
+    assert released["events"]["held"] == 0 and released["events"]["done"] == Event.objects.count()
+    assert released["notifications"]["share"]["count"] > held["notifications"].get("share", {"count": 0})["count"]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "video_platform.apps.PlatformConfig",
     "inbox",
     "analytics",
+    "qa",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,8 @@ if REDIS_URL:
         "socket_connect_timeout": 5,
     }
 else:
+    # Kombu's filesystem transport, mended so a worker never reads a message still being written.
+    CELERY_BROKER_TRANSPORT = "video_platform.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),

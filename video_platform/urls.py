@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inbox import api as inbox_api
+from qa import api as qa_api
 
 from . import api
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/inbox/<int:pk>/", inbox_api.NotificationDetailView.as_view(), name="api-notification"),
     path("api/inbox/<int:pk>/read/", inbox_api.NotificationReadView.as_view(), name="api-notification-read"),
     path("api/events/<int:pk>/", inbox_api.EventDetailView.as_view(), name="api-event"),
+    path("api/qa/release-held/", qa_api.ReleaseHeldView.as_view(), name="api-qa-release-held"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # OPTIONS would answer DRF metadata through the page's template renderer, a 500.
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from .models import EventStatus
+from inbox.models import EventStatus
 
 
 class DeliveryTimeout(Exception):
@@ -44,12 +44,13 @@ def event_status_counts(events: QuerySet) -> dict[str, int]:
 def events_wait_delivered(
     events: QuerySet, *, timeout: float, on_progress: Callable[[int, int], None] | None = None
 ) -> dict[str, int]:
-    """Wait until none of ``events`` is pending; answer the counts by status. ``on_progress(finished, total)``."""
+    """Wait until none of ``events`` is pending (held ones are fanned out: their batch window releases them);
+    answer the counts by status. ``on_progress(finished, total)``."""
     deadline = time.monotonic() + timeout
     while True:
         counts = event_status_counts(events)
         if on_progress:
-            on_progress(counts[EventStatus.DONE] + counts[EventStatus.FAILED], sum(counts.values()))
+            on_progress(sum(counts.values()) - counts[EventStatus.PENDING], sum(counts.values()))
         if not counts[EventStatus.PENDING]:
             return counts
         if time.monotonic() > deadline:

@@ -30,7 +30,13 @@ FORMS = [
     ("read_all", r"read all(?: (?P<category>\w+))?", "read all [shares|mentions|…]"),
     ("read", rf"read (?P<type>\w+)(?: {VIDEO})?", "read share [v1]"),
     ("set", rf"set (?P<key>\w+) (?P<value>.+)", "set dm_policy followers | set muted_types like, share"),
+    ("hide", rf"hide {VIDEO}", "hide v1"),
+    ("unhide", rf"unhide {VIDEO}", "unhide v1"),
+    ("delete", rf"delete {VIDEO}", "delete v1"),
 ]
+# Done by a moderator through Django admin: the actor is always `staff`, a staff account of the run.
+MODERATION = frozenset({"hide", "unhide", "delete"})
+MODERATOR = "staff"
 COMPILED = [(verb, re.compile(rf"^(?P<actor>{NAME}):\s+{pattern}\s*$"), doc) for verb, pattern, doc in FORMS]
 
 
@@ -54,6 +60,7 @@ class Step:
     value: object = None
     refused: bool | str | None = None  # None: must succeed; True or a detail excerpt: must be a 403
     names: tuple[str, ...] = field(default=())  # every user the step refers to, actor included
+    parallel: int | None = None  # steps of one `parallel:` group share its number and run at once
 
     @property
     def makes_video(self) -> bool:
@@ -85,6 +92,11 @@ def parse_step(source: str, *, line: int, refused: bool | str | None = None) -> 
         if match is None:
             continue
         parts = match.groupdict()
+        if (verb in MODERATION) != (parts["actor"] == MODERATOR):
+            raise StepSyntaxError(
+                f"moderation is done by {MODERATOR}: `{MODERATOR}: {verb} v1`" if verb in MODERATION
+                else f"{MODERATOR!r} is the moderator: it only hides, unhides and deletes videos"
+            )  # fmt: skip
         people = tuple(p.strip() for p in parts["people"].split(",")) if parts.get("people") else ()
         step = Step(
             source=source,
@@ -100,7 +112,9 @@ def parse_step(source: str, *, line: int, refused: bool | str | None = None) -> 
             key=parts.get("key"),
             value=_setting_value(parts["key"], parts["value"]) if verb == "set" else None,
             refused=refused,
-            names=(parts["actor"], *people, *([parts["user"]] if parts.get("user") else [])),
+            names=()
+            if verb in MODERATION
+            else (parts["actor"], *people, *([parts["user"]] if parts.get("user") else [])),
         )
         if step.category is not None and step.category not in INBOX_FILTERS:
             raise StepSyntaxError(f"unknown category {step.category!r}; one of: {', '.join(INBOX_FILTERS)}")

@@ -1,12 +1,16 @@
 """Deterministic load through the real services, then a summary once every event is delivered."""
 
 from contextlib import nullcontext
+from json import dumps
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inbox.delivery import DeliveryTimeout, events_wait_delivered, worker_process
-from video_platform.simulation import SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events
+from inbox import services as inbox_services
+from qa.delivery import DeliveryTimeout, events_wait_delivered, worker_process
+from qa.simulation import (
+    SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events, simulated_user_ids, simulation_summary,
+)  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -23,8 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=None, help="at most this many actions per second")
         parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for delivery")
         parser.add_argument("--worker", action="store_true", help="start a Celery worker for this run")
+        parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
+        parser.add_argument(
+            "--release-held", action="store_true",
+            help="with share batching on, release the simulated users' held shares before the summary",
+        )  # fmt: skip
 
-    def handle(self, *args, users, actions, seed, rate, timeout, worker, **options):
+    def handle(self, *args, users, actions, seed, rate, timeout, worker, json, release_held, **options):
         if users < 3:
             raise CommandError("--users must be at least 3.")
         if actions < 0 or (rate is not None and rate <= 0):
@@ -40,7 +49,19 @@ class Command(BaseCommand):
                 pass
             with tqdm(desc="delivery", unit="event") as bar:
                 statuses = self._wait(simulation, timeout, bar)
-        self._summary(simulation, statuses, seed=seed, users=users, actions=actions)
+            if release_held and statuses["held"]:
+                inbox_services.held_shares_release(everything=True, recipient_ids=simulated_user_ids(simulation.prefix))
+                statuses = self._wait(simulation, timeout)
+        if statuses["held"]:
+            self.stderr.write(
+                f"{statuses['held']} event(s) are held until their share batch window closes: --release-held "
+                "releases them now (POST /api/qa/release-held/ does it for everyone)."
+            )
+        summary = simulation_summary(simulation, statuses, seed=seed, users=users, actions=actions)
+        if json:
+            self.stdout.write(dumps(summary, indent=2))
+        else:
+            self._summary(simulation, statuses, seed=seed, users=users, actions=actions)
         if statuses["failed"]:
             raise CommandError(f"{statuses['failed']} event(s) failed: see the worker log or Django admin.")
 

@@ -43,6 +43,29 @@ NOTIFICATION = {
         "text": {"type": "string"},
     },
 }
+STEP = {
+    # A step is a string, or {do: string, refused: true | "text the 403 detail must contain"}.
+    "type": ["string", "object"],
+    "required": ["do"],
+    "additionalProperties": False,
+    "properties": {"do": {"type": "string"}, "refused": {"type": ["boolean", "string"]}},
+}
+PARALLEL = {
+    # {parallel: [step, step, …]}: the steps run at the same time, each as its own client.
+    "type": "object",
+    "required": ["parallel"],
+    "additionalProperties": False,
+    "properties": {"parallel": {"type": "array", "minItems": 2, "items": STEP}},
+}
+STREAM_MESSAGE = {
+    "type": "object",
+    "required": ["event"],
+    "additionalProperties": False,
+    "properties": {"event": {"enum": ["notification", "unread_count"]}}
+    | NOTIFICATION["properties"]
+    | {"total": COUNT}
+    | {category: COUNT for category in CATEGORIES},
+}
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Shareloop scenario",
@@ -72,13 +95,7 @@ SCHEMA = {
         },
         "steps": {
             "type": "array",
-            "items": {
-                # A step is a string, or {do: string, refused: true | "text the 403 detail must contain"}.
-                "type": ["string", "object"],
-                "required": ["do"],
-                "additionalProperties": False,
-                "properties": {"do": {"type": "string"}, "refused": {"type": ["boolean", "string"]}},
-            },
+            "items": {"if": {"type": "object", "required": ["parallel"]}, "then": PARALLEL, "else": STEP},
         },
         "expect": {
             "type": "object",
@@ -89,6 +106,11 @@ SCHEMA = {
                     "type": "object",
                     "propertyNames": {"pattern": NAME_PATTERN},
                     "additionalProperties": {"type": "array", "items": NOTIFICATION},
+                },
+                "stream": {
+                    "type": "object",
+                    "propertyNames": {"pattern": NAME_PATTERN},
+                    "additionalProperties": {"type": "array", "items": STREAM_MESSAGE},
                 },
                 "unread": {
                     "type": "object",

@@ -4,7 +4,7 @@ All problems of a file are reported together, each with its line; the reference 
 part of the file already failed the schema, so one mistake is not reported twice.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .schema import FormatError, ScenarioFormatError, key_path, line_of, parse
@@ -48,11 +48,27 @@ class _References:
             self.error(where, f"unknown user {name!r}: declare it under `users:` ({', '.join(self.users)})", key=key)
 
 
+def _step_items(items: list):
+    """(index, YAML path, step item, parallel group or None) for every step, those inside `parallel:` too."""
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and "parallel" in item:
+            for j, inner in enumerate(_items(item["parallel"])):
+                yield i, ["steps", i, "parallel", j] + ([] if isinstance(inner, str) else ["do"]), inner, i
+        else:
+            yield i, ["steps", i] if isinstance(item, str) else ["steps", i, "do"], item, None
+
+
 def scenario_load(path: str | Path) -> Scenario:
     path = str(path)
     document, root, errors = parse(Path(path).read_text(encoding="utf-8"), path)
     document = _mapping(document)
     refs = _References(document, root)
+
+    first_spelling: dict[str, str] = {}
+    for name in refs.users:
+        other = first_spelling.setdefault(str(name).lower(), name)
+        if other != name:
+            refs.error(["users"], f"same name as {other!r} apart from case: usernames ignore case", key=name)
 
     for section in ("follows", "blocks"):
         for name, others in _mapping(document.get(section)).items():
@@ -64,17 +80,18 @@ def scenario_load(path: str | Path) -> Scenario:
         refs.user(_mapping(video).get("creator"), ["videos", label, "creator"])
 
     known_videos, steps = set(videos), []
-    for i, item in enumerate(_items(document.get("steps"))):
-        where = ["steps", i] if isinstance(item, str) else ["steps", i, "do"]
+    for i, where, item, group in _step_items(_items(document.get("steps"))):
         step_item = {"do": item} if isinstance(item, str) else _mapping(item)
         source, refused = step_item.get("do"), step_item.get("refused")
         if not isinstance(source, str):
             continue
         try:
-            step = parse_step(source.strip(), line=line_of(root, where), refused=refused)
+            step = replace(parse_step(source.strip(), line=line_of(root, where), refused=refused), parallel=group)
         except StepSyntaxError as exc:
             refs.error(where, str(exc))
             continue
+        if group is not None and step.makes_video:
+            refs.error(where, "a post cannot run in parallel: its label is needed by the steps after it")
         for name in step.names:
             refs.user(name, where)
         if step.makes_video:
@@ -86,11 +103,11 @@ def scenario_load(path: str | Path) -> Scenario:
         steps.append(step)
 
     expect, lines = _mapping(document.get("expect")), {}
-    for section in ("inboxes", "unread"):
+    for section in ("inboxes", "unread", "stream"):
         for name, expected in _mapping(expect.get(section)).items():
             refs.user(name, ["expect", section], key=name)
             lines[f"{section}.{name}"] = line_of(root, ["expect", section], key=name)
-            for j, item in enumerate(_items(expected) if section == "inboxes" else ()):
+            for j, item in enumerate(_items(expected) if section != "unread" else ()):
                 where = ["expect", section, name, j]
                 refs.user(_mapping(item).get("actor"), [*where, "actor"])
                 video = _mapping(item).get("video")

@@ -21,8 +21,8 @@ from django.db.models import Count, Sum
 from inbox.models import Event, Notification
 from inbox.policy import NotificationType
 
-from . import services
-from .models import Conversation, ContactPolicy
+from video_platform import services
+from video_platform.models import Conversation, ContactPolicy
 
 User = get_user_model()
 
@@ -254,3 +254,29 @@ def notifications_by_type(prefix: str) -> dict[str, tuple[int, int]]:
         .order_by("type")
     )
     return {kind: (n, total) for kind, n, total in rows}
+
+
+def simulated_user_ids(prefix: str) -> list[int]:
+    return list(User.objects.filter(username__startswith=prefix).values_list("pk", flat=True))
+
+
+def simulation_summary(simulation: "Simulation", statuses: dict, *, seed: int, users: int, actions: int) -> dict:
+    """The summary as plain data (``simulate --json``): the same figures as the printed tables."""
+    result = simulation.result
+    refused_by_kind = Counter()
+    for (kind, _), n in result.refused.items():
+        refused_by_kind[kind] += n
+    return {
+        "seed": seed, "users": users, "actions": actions, "user_prefix": simulation.prefix,
+        "setup": dict(result.setup),
+        "actions_by_kind": {
+            kind: {"done": result.performed[kind], "refused": refused_by_kind[kind]}
+            for kind in sorted(set(result.performed) | set(refused_by_kind))
+        },
+        "events": dict(statuses),
+        "notifications": {
+            kind: {"rows": rows, "count": total}
+            for kind, (rows, total) in notifications_by_type(simulation.prefix).items()
+        },
+        "refused": [{"kind": kind, "reason": reason, "n": n} for (kind, reason), n in sorted(result.refused.items())],
+    }  # fmt: skip
