@@ -96,6 +96,36 @@ class InboxQuery(CategoryQuery):
     unread = serializers.ChoiceField(
         choices=["true", "false", "1", "0"], required=False, help_text="Only unread (true, 1) or read (false, 0) ones."
     )
+    since = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Only notifications created or bumped after this point: the `stream_position` of an earlier "
+        "answer, or an `id:` from the stream. Ahead of the stream, or older than its 7 days of log: 400.",
+    )
+
+
+class InboxPages(RecentlyUpdatedFirst):
+    """The inbox's pages, each with the stream position read before its rows: ``?since=`` that later returns
+    whatever a walk through the pages missed because it moved up (a bumped group) or arrived meanwhile."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.stream_position = selectors.inbox_stream_position(user=request.user)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["stream_position"] = self.stream_position
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["stream_position"] = {
+            "type": "integer",
+            "description": "Where the caller's stream stood when this page was read; pass it as `since` later "
+            "to get what was created or bumped after.",
+        }
+        paginated["required"] = [*paginated.get("required", ()), "stream_position"]
+        return paginated
 
 
 def query_params(serializer_class, request) -> dict:
@@ -105,21 +135,32 @@ def query_params(serializer_class, request) -> dict:
     return query.validated_data
 
 
+SINCE_UNANSWERABLE = (
+    "Not a point your stream's log can answer from (ahead of it, or older than its 7 days): "
+    "read the inbox from the top and keep its `stream_position`."
+)
+
+
 @extend_schema_view(get=extend_schema(parameters=[InboxQuery]))
 class InboxView(generics.ListAPIView):
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # tells the schema generator the model; get_queryset serves
-    pagination_class = RecentlyUpdatedFirst
+    pagination_class = InboxPages
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Notification.objects.none()
         query = query_params(InboxQuery, self.request)
-        unread = query.get("unread")
+        unread, since, user = query.get("unread"), query.get("since"), self.request.user
+        if since is not None:
+            position = selectors.inbox_stream_position(user=user)
+            if not selectors.inbox_stream_replayable_after(user=user, seq=since, position=position):
+                raise serializers.ValidationError({"since": [SINCE_UNANSWERABLE]})
         return selectors.inbox_notification_rows(
-            user=self.request.user,
+            user=user,
             category=query.get("category"),
             unread=None if unread is None else unread in ("true", "1"),
+            changed_after=since,
         )
 
 

@@ -10,7 +10,7 @@ from video_platform.celery import app as celery_app
 from video_platform.models import Block, Profile
 
 from . import policy
-from .models import Event, EventStatus, Notification, UnreadCount
+from .models import Event, EventStatus, InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
 from .policy import CATEGORIES
 from .services import action_from_event
 
@@ -44,10 +44,20 @@ def _notification_rows() -> QuerySet:
     return Notification.objects.values(*NOTIFICATION_ROW)
 
 
-def inbox_notification_rows(*, user, category: str | None = None, unread: bool | None = None) -> QuerySet:
+def inbox_notification_rows(
+    *, user, category: str | None = None, unread: bool | None = None, changed_after: int | None = None
+) -> QuerySet:
     """The inbox as plain rows of NOTIFICATION_ROW: building model instances for a page's notifications and
-    their joined users, profiles and videos cost more than the query."""
-    return _in_inbox(_notification_rows(), user=user, category=category, unread=unread)
+    their joined users, profiles and videos cost more than the query.
+
+    ``changed_after``: only notifications created or bumped after that point of the user's stream (its log
+    is in commit order; ``updated_at`` is not, so a time could miss one committed late).
+    """
+    rows = _in_inbox(_notification_rows(), user=user, category=category, unread=unread)
+    if changed_after is not None:
+        changed = StreamEntry.objects.filter(recipient=user, kind=StreamKind.NOTIFICATION, seq__gt=changed_after)
+        rows = rows.filter(pk__in=changed.values("notification_id"))
+    return rows
 
 
 def inbox_unread_counts(*, user) -> dict:
@@ -60,6 +70,19 @@ def inbox_unread_counts(*, user) -> dict:
         rows = cursor.fetchall()
     by_category = dict.fromkeys(CATEGORIES, 0) | dict(rows)
     return {"total": sum(by_category.values()), "by_category": by_category}
+
+
+def inbox_stream_position(*, user) -> int:
+    """The last sequence number on the user's stream (0 before anything happened)."""
+    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+
+
+def inbox_stream_replayable_after(*, user, seq: int, position: int) -> bool:
+    """Whether the stream log still holds everything after ``seq``: not an id the stream has not reached
+    (``position``), nor one older than what the log has pruned. Sequence numbers have no gaps."""
+    if seq >= position:
+        return seq == position
+    return StreamEntry.objects.filter(recipient=user, seq=seq + 1).exists()
 
 
 def events_visible(*, user) -> QuerySet:

@@ -16,21 +16,17 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import live, selectors
 from .api import NotificationSerializer
-from .models import InboxStream, StreamEntry, StreamKind
+from .models import StreamEntry, StreamKind
 
 # Log entries read per database round trip; a long-missed stream catches up in several.
 BATCH_SIZE = 500
-
-
-def _stream_position(user) -> int:
-    """The last sequence number on the user's stream (0 before anything happened)."""
-    return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
 
 
 def _entries_after(user, seq: int) -> list[StreamEntry]:
@@ -66,10 +62,14 @@ def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
 
 
 def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
-    """A fresh connection starts at the current position with the current unread count."""
-    if last_event_id is not None:
+    """A fresh connection starts at the current position with the current unread count; so does one whose
+    ``Last-Event-ID`` cannot be replayed after (ahead of the stream, or older than the kept log), which
+    would otherwise wait, silent, for the sequence to reach it."""
+    position = selectors.inbox_stream_position(user=user)
+    if last_event_id is not None and selectors.inbox_stream_replayable_after(
+        user=user, seq=last_event_id, position=position
+    ):
         return [], last_event_id
-    position = _stream_position(user)
     return [_sse(seq=position, event="unread_count", data=selectors.inbox_unread_counts(user=user))], position
 
 
@@ -116,6 +116,7 @@ def _last_event_id(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+@csrf_exempt  # GET only: any other method is a 405, which the CSRF check would turn into a 403 page
 @require_GET
 async def inbox_stream(request: HttpRequest):
     user = await sync_to_async(_read_and_disconnect)(_stream_user, request)

@@ -40,3 +40,19 @@ def test_swagger_ui_is_served_from_local_static_files():
     page = api_client().get("/api/docs/").content.decode()
     assert "swagger-ui" in page
     assert "cdn.jsdelivr.net" not in page
+
+
+def test_schema_lists_the_protocol_errors_every_operation_can_answer():
+    schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert responses["405"]["headers"]["Allow"], (method, path)
+            if method in ("post", "put", "patch", "delete"):
+                assert {"413", "429"} <= set(responses), (method, path)
+                assert "Retry-After" in responses["429"]["headers"]
+            if "requestBody" in operation:
+                assert "415" in responses, (method, path)
+    share = schema["paths"]["/api/videos/{id}/shares/"]["post"]["responses"]
+    for status in ("405", "413", "415", "429"):
+        assert share[status]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorDetail"

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from rest_framework.authtoken.models import Token
 
+from inbox import services as inbox_services
+
 from .conftest import api_client, wait_for_event
 from .factories import UserFactory, VideoFactory
 
@@ -171,6 +173,34 @@ def test_reconnect_with_last_event_id_replays_what_was_missed(stream, celery_wor
     assert count["data"]["total"] == 2
     ids = [int(m["id"]) for m in messages]
     assert ids == sorted(ids) and ids[0] > int(seen["id"])
+
+
+def test_a_last_event_id_ahead_of_the_stream_counts_as_a_fresh_connection(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    _share(UserFactory.create(), video, channel="link")
+
+    events = stream(creator, last_event_id=10**9)
+
+    assert events.next_block() == {"comment": "ok"}
+    opening = events.next_block()
+    assert (opening["event"], opening["data"]["total"]) == ("unread_count", 1)
+    _share(UserFactory.create(), video, channel="link")
+    bumped = events.next_message("notification")
+    assert bumped["data"]["count"] == 2 and int(bumped["id"]) > int(opening["id"])
+
+
+def test_a_last_event_id_older_than_the_kept_log_counts_as_a_fresh_connection(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    _share(UserFactory.create(), video, channel="link")
+    inbox_services.stream_log_prune(older_than_days=0)
+
+    events = stream(creator, last_event_id=0)
+
+    assert events.next_block() == {"comment": "ok"}
+    opening = events.next_block()
+    assert (opening["event"], opening["data"]["total"]) == ("unread_count", 1)
 
 
 def test_marking_read_streams_the_lower_unread_count(stream, celery_worker):

@@ -1,5 +1,8 @@
 """REST API of the social core: thin views that validate input and call one service."""
 
+from base64 import b64decode
+from urllib import parse
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,7 +19,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,6 +52,7 @@ class NewestFirst(CursorPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+    invalid_cursor_message = "Invalid cursor: use `next` or `previous` as given."
 
     def get_page_size(self, request):
         """``limit`` out of 1..100 is a 400, not silently replaced: a QA script learns its mistake."""
@@ -59,6 +63,32 @@ class NewestFirst(CursorPagination):
             raise serializers.ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """Only a cursor as this paginator writes it; anything else is one short 400 that quotes nothing
+        (DRF reads ``!!!`` as the first page, a bad offset as a 404, and quotes a bad position back)."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            tokens = parse.parse_qs(b64decode(encoded, validate=True).decode("ascii"), strict_parsing=True)
+            if not tokens or set(tokens) - {"o", "r", "p"} or any(len(values) > 1 for values in tokens.values()):
+                raise ValueError
+            (offset,), (reverse,) = tokens.get("o", ["0"]), tokens.get("r", ["0"])
+            if not (offset.isascii() and offset.isdigit() and int(offset) <= self.offset_cutoff):
+                raise ValueError
+            if reverse not in ("0", "1"):
+                raise ValueError
+            position = tokens["p"][0] if "p" in tokens else None
+            if position is not None:
+                self._position_field.to_python(position)
+        except (ValueError, DjangoValidationError):
+            raise serializers.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        return Cursor(offset=int(offset), reverse=reverse == "1", position=position)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -66,7 +96,7 @@ class NewestFirst(CursorPagination):
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
                 parameter["description"] = f"Page size, 1 to {self.max_page_size} (default {self.page_size})."
             elif parameter["name"] == self.cursor_query_param:
-                parameter["description"] = "Opaque; take it from `next`/`previous`. An invalid cursor is a 404."
+                parameter["description"] = "Opaque; take it from `next`/`previous`. Any other value is a 400."
         return parameters
 
 

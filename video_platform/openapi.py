@@ -5,6 +5,8 @@ operation may give (one postprocessing hook instead of repeating them on every v
 which is a plain Django view because DRF's content negotiation answers 406 to ``text/event-stream``.
 """
 
+from django.conf import settings
+
 from inbox.policy import CATEGORIES, NotificationType
 
 DESCRIPTION = """
@@ -18,11 +20,21 @@ operation except sign-up and token answers **401** with `WWW-Authenticate: Token
 **Errors.** `400`: DRF field errors, an object mapping each field (or `non_field_errors`) to a list of
 messages. `401`, `403`, `404`: `{"detail": "..."}`. `403` means a block or a DM/tag policy refused the
 action (or a non-Pro account asked for analytics). Anything the caller may not see (another user's
-notification, conversation or event) is `404`, never a `403` that would confirm it exists.
+notification, conversation or event) is `404`, never a `403` that would confirm it exists. Every other
+answer under `/api/` is JSON with a `detail` too: `405` (the `Allow` header lists the methods), `413` (a
+body over the size limit), `415` (a body that is not JSON), `429` (throttled; see `Retry-After`), `400`
+for a Host header the server does not serve, and `500`. A path written without its trailing slash answers
+`308` with `Location` set to the right URL: the redirect keeps the method and the body.
 
 **Pagination.** Lists are cursor-paginated: `{"next", "previous", "results"}`. `next` is a full URL
 holding an opaque `cursor` query parameter; follow it until it is `null`. `limit` sets the page size
-(default 20, at most 100). Cursors stay stable while new items arrive.
+(default 20, at most 100). Any `cursor` not taken from `next` or `previous` is a `400`. A cursor marks a
+place in the list's order (newest first), so following `next` never repeats an item nor skips one that
+stayed where it was; an item that arrives or moves to the top meanwhile (the inbox orders by last
+activity: a new like bumps its group) lands above the first page and a walk that has started does not
+return it. The inbox answers a `stream_position` with every page: keep the first page's, and
+`GET /api/inbox/?since=<stream_position>` returns every notification created or bumped after it, newest
+first (the stream's `id:` values work too).
 
 **Waiting for delivery.** Every write that causes notifications answers an `event_id`. Delivery to the
 inboxes is asynchronous (a Celery worker); poll `GET /api/events/{id}/` until `status` is `done` (or
@@ -65,7 +77,9 @@ from a per-user increasing sequence and one of two event names:
 - `event: unread_count` — `data` is `{{"total": n, "by_category": {{...}}}}` with the categories
   {", ".join(f"`{c}`" for c in CATEGORIES)}.
 
-Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed.
+Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed. An id
+the stream cannot replay after (one it has not reached, or one older than the 7 days of log it keeps)
+counts as a fresh connection: the current `unread_count`, then live messages; reload the inbox then.
 
 ```
 : ok
@@ -163,10 +177,31 @@ def document_guide_errors_and_stream(result, generator, request, public):
                         {"$ref": "#/components/schemas/ErrorDetail"},
                     ]}}},
                 }  # fmt: skip
-            if any(p.get("name") == "cursor" for p in operation.get("parameters", ())):
-                responses.setdefault("404", _error("Invalid cursor (or an unknown `creator`).", "ErrorDetail"))
+            if any(p.get("name") == "creator" for p in operation.get("parameters", ())):
+                responses.setdefault("404", _error("Unknown `creator`.", "ErrorDetail"))
             if {} not in operation.get("security", [{}]):
                 responses.setdefault("401", _error("No or invalid credentials.", "ErrorDetail"))
             if "{" in path:
                 responses.setdefault("404", _error("Not found, or not visible to the caller.", "ErrorDetail"))
+            _document_protocol_errors(method, operation, responses)
     return result
+
+
+def _with_header(response: dict, name: str, description: str) -> dict:
+    return response | {"headers": {name: {"description": description, "schema": {"type": "string"}}}}
+
+
+def _document_protocol_errors(method: str, operation: dict, responses: dict) -> None:
+    """The answers any operation can give whatever its purpose, JSON like every other (video_platform.middleware)."""
+    responses.setdefault("405", _with_header(
+        _error("This method is not allowed on this path.", "ErrorDetail"), "Allow", "The methods that are."
+    ))  # fmt: skip
+    if method in ("post", "put", "patch", "delete"):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        responses.setdefault("413", _error(f"The body is larger than {limit} bytes.", "ErrorDetail"))
+        responses.setdefault("429", _with_header(
+            _error("Too many writes (or logins, or sign-ups): slow down.", "ErrorDetail"),
+            "Retry-After", "Seconds to wait before trying again.",
+        ))  # fmt: skip
+    if "requestBody" in operation:
+        responses.setdefault("415", _error("The body is not JSON (or not a type this operation reads).", "ErrorDetail"))

@@ -1,0 +1,136 @@
+"""Paging the inbox: what a cursor promises, what it cannot (a group bumped to the top while a client walks
+the pages), `?since=` for what changed after a point, and one answer for every invalid cursor."""
+
+from base64 import b64encode
+
+import pytest
+
+from inbox import services as inbox_services
+
+from .conftest import api_client
+from .factories import UserFactory, VideoFactory
+from .test_api import deliver_pending
+
+pytestmark = pytest.mark.django_db
+
+INVALID_CURSOR = {"cursor": ["Invalid cursor: use `next` or `previous` as given."]}
+
+
+def encoded(text: str) -> str:
+    return b64encode(text.encode()).decode()
+
+
+def like(user, video) -> None:
+    assert api_client(user).post(f"/api/videos/{video.pk}/likes/").status_code in (200, 201)
+    deliver_pending()
+
+
+def share(user, video, **data) -> None:
+    response = api_client(user).post(f"/api/videos/{video.pk}/shares/", data, format="json")
+    assert response.status_code == 201, response.content
+    deliver_pending()
+
+
+def walk(client, url: str | None) -> list[dict]:
+    seen = []
+    while url:
+        page = client.get(url).json()
+        seen += page["results"]
+        url = page["next"]
+    return seen
+
+
+def test_a_group_bumped_while_paging_is_not_on_later_pages_and_since_returns_it(creator):
+    videos = [VideoFactory.create(creator=creator) for _ in range(7)]
+    for video in videos:
+        like(UserFactory.create(), video)
+    client = api_client(creator)
+    first = client.get("/api/inbox/?limit=5").json()
+    assert [n["video"]["id"] for n in first["results"]] == [v.pk for v in reversed(videos[2:])]
+
+    like(UserFactory.create(), videos[0])  # a new like on the oldest video bumps its group to the top
+
+    assert [n["video"]["id"] for n in walk(client, first["next"])] == [videos[1].pk]
+    changed = client.get(f"/api/inbox/?since={first['stream_position']}").json()
+    assert [(n["video"]["id"], n["count"]) for n in changed["results"]] == [(videos[0].pk, 2)]
+
+
+def test_since_returns_what_changed_newest_first_and_still_hides_the_sharer(creator, video):
+    client = api_client(creator)
+    like(UserFactory.create(), video)
+    position = client.get("/api/inbox/").json()["stream_position"]
+    sharer = UserFactory.create(username="sid_secret", display_name="Sidney Secretsharer")
+    tagger = UserFactory.create(username="tess_tagger")
+
+    share(sharer, video, channel="link")
+    share(tagger, VideoFactory.create(), channel="tag", tagged=[creator.username])
+
+    response = client.get(f"/api/inbox/?since={position}")
+    changed = response.json()["results"]
+    assert [(n["type"], n["actor"]) for n in changed] == [
+        ("tag", {"username": "tess_tagger", "display_name": "Tess_Tagger"}),
+        ("share", None),
+    ]
+    assert changed[1]["text"] == "Your video was shared once"
+    assert b"sid_secret" not in response.content and b"Sidney" not in response.content
+    assert response.json()["stream_position"] > position
+
+
+def test_since_the_latest_position_returns_nothing(creator, video):
+    like(UserFactory.create(), video)
+    client = api_client(creator)
+    position = client.get("/api/inbox/").json()["stream_position"]
+    assert client.get(f"/api/inbox/?since={position}").json()["results"] == []
+
+
+@pytest.mark.parametrize("since", ["1000000", "-1", "soon"])
+def test_since_ahead_of_the_stream_or_not_a_stream_id_is_a_field_error(creator, video, since):
+    like(UserFactory.create(), video)
+    response = api_client(creator).get(f"/api/inbox/?since={since}")
+    assert (response.status_code, list(response.json())) == (400, ["since"])
+    assert since not in response.content.decode()
+
+
+def test_since_older_than_the_kept_log_is_a_field_error(creator, video):
+    like(UserFactory.create(), video)
+    inbox_services.stream_log_prune(older_than_days=0)
+    response = api_client(creator).get("/api/inbox/?since=0")
+    assert (response.status_code, list(response.json())) == (400, ["since"])
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!!",
+        "",
+        "not base64",
+        encoded("p=garbage" + "x" * 5000),
+        encoded("o=bad"),
+        encoded("o=-1"),
+        encoded("o=99999"),
+        encoded("r=2"),
+        encoded("o=1&o=2"),
+        encoded("q=1"),
+        encoded("garbage"),
+        encoded("p="),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/inbox/", "/api/videos/", "/api/conversations/"])
+def test_every_invalid_cursor_gets_the_same_short_400(path, cursor):
+    response = api_client(UserFactory.create()).get(path, {"cursor": cursor})
+    assert (response.status_code, response.json()) == (400, INVALID_CURSOR)
+
+
+def test_a_cursor_from_next_still_pages_the_videos():
+    videos = VideoFactory.create_batch(3)
+    client = api_client(UserFactory.create())
+    assert [v["id"] for v in walk(client, "/api/videos/?limit=1")] == [v.pk for v in reversed(videos)]
+
+
+def test_schema_documents_since_and_the_stream_position():
+    schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    inbox = schema["paths"]["/api/inbox/"]["get"]
+    assert "since" in [p["name"] for p in inbox["parameters"]]
+    page = inbox["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert schema["components"]["schemas"][page]["properties"]["stream_position"]["type"] == "integer"
+    assert "?since=" in schema["info"]["description"]
