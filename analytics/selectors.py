@@ -64,7 +64,8 @@ def raw_video_counts(*, ranges: Ranges, creator_id: int | None = None) -> dict[t
         rows = model.objects.filter(_stamped_within(ranges, moment))
         if creator_id is not None:
             rows = rows.filter(video__creator_id=creator_id)
-        grouped = rows.annotate(day=_day(moment)).values_list("video__creator_id", "video_id", "day").annotate(n=Count("pk"))
+        by_day = rows.annotate(day=_day(moment)).values_list("video__creator_id", "video_id", "day")
+        grouped = by_day.annotate(n=Count("pk"))
         for creator, video, day, n in grouped.order_by():
             counts[(creator, video, day)][metric] = n
     return counts

@@ -356,9 +356,8 @@ def held_shares_release(
             if carried:
                 held_rows = held_rows.exclude(recipient_id__in=carried)
                 shares = shares.exclude(video__creator_id__in=carried)
-                _held_events_postpone(creator_ids=carried, release_at=batch_window_start(now, window) + timedelta(
-                    seconds=window
-                ))
+                next_release = batch_window_start(now, window) + timedelta(seconds=window)
+                _held_events_postpone(creator_ids=carried, release_at=next_release)
         held = list(held_rows.select_for_update(skip_locked=True, of=("self",)).select_related("event").order_by("pk"))
         for row in held:
             notifications_write(row.event, [Delivery(row.recipient_id, policy.NotificationType(row.type))])
@@ -382,11 +381,12 @@ def _creators_below_min_crowd(closed_shares: QuerySet, *, now: datetime) -> set[
     if min_crowd <= 1 or max_delay <= 0:
         return set()
     crowds = closed_shares.values("video__creator_id").annotate(crowd=Count("pk"), oldest=Min("created_at"))
-    return {
-        row["video__creator_id"]
-        for row in crowds.order_by()
-        if row["crowd"] < min_crowd and batch_window_start(row["oldest"], max_delay) + timedelta(seconds=max_delay) > now
-    }
+    carried = set()
+    for row in crowds.order_by():
+        latest_release = batch_window_start(row["oldest"], max_delay) + timedelta(seconds=max_delay)
+        if row["crowd"] < min_crowd and latest_release > now:
+            carried.add(row["video__creator_id"])
+    return carried
 
 
 def _held_events_postpone(*, creator_ids: Iterable[int], release_at: datetime) -> None:

@@ -25,6 +25,9 @@ WINDOW = 600
 # 5 s into a window, at noon UTC: the window closes at 12:10, well inside the same day.
 START = datetime(2026, 6, 1, 12, 0, 5, tzinfo=UTC)
 WINDOW_END = datetime(2026, 6, 1, 12, 10, tzinfo=UTC)
+MIN_CROWD_OF_THREE = dict(
+    SHARE_NOTIFICATION_BATCH_SECONDS=WINDOW, SHARE_RELEASE_MIN_CROWD=3, SHARE_RELEASE_MAX_DELAY_SECONDS=3600
+)
 # CSRF tokens are masked afresh on every render; they are not a trace of anything.
 CSRF_TOKEN = re.compile(r"[A-Za-z0-9]{64}")
 
@@ -245,7 +248,7 @@ def test_without_batching_a_link_share_is_counted_in_its_own_answer(clock, pro_c
     assert answer["share_count"] == 1 and shares_seen(pro_creator, clip) == 1
 
 
-@override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=WINDOW, SHARE_RELEASE_MIN_CROWD=3, SHARE_RELEASE_MAX_DELAY_SECONDS=3600)
+@override_settings(**MIN_CROWD_OF_THREE)
 def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pro_creator, clip):
     event_id = share(UserFactory.create(), clip, channel="link")["event_id"]
     for boundary in range(1, 6):  # 12:10 … 12:50: the window holds one share, fewer than three
@@ -266,7 +269,7 @@ def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pr
     assert api_client(sharer_view).get(f"/api/events/{event_id}/").json()["status"] == "done"
 
 
-@override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=WINDOW, SHARE_RELEASE_MIN_CROWD=3, SHARE_RELEASE_MAX_DELAY_SECONDS=3600)
+@override_settings(**MIN_CROWD_OF_THREE)
 def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crowd_is_reached(clock, pro_creator, clip):
     share(UserFactory.create(), clip, channel="link")
     clock.now = datetime(2026, 6, 1, 12, 10, tzinfo=UTC)
@@ -282,7 +285,7 @@ def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crow
     assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 3, None)]
 
 
-@override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=WINDOW, SHARE_RELEASE_MIN_CROWD=3, SHARE_RELEASE_MAX_DELAY_SECONDS=3600)
+@override_settings(**MIN_CROWD_OF_THREE)
 def test_a_minimum_crowd_is_counted_per_creator(clock, pro_creator, clip):
     busy_video = platform.video_create(creator=UserFactory.create(), caption="busy")
     share(UserFactory.create(), clip, channel="link")

@@ -262,9 +262,8 @@ def video_share(
     # Under share batching the fan-out releases the share into the public count: at once when it names the
     # creator, at its window's release when it does not (SHARE_NOTIFICATION_BATCH_SECONDS, docs/privacy.md).
     counted_now = not settings.SHARE_NOTIFICATION_BATCH_SECONDS
-    share = Share.objects.create(
-        video=video, sharer=sharer, channel=channel, message=message, released_at=timezone.now() if counted_now else None
-    )
+    released_at = timezone.now() if counted_now else None
+    share = Share.objects.create(video=video, sharer=sharer, channel=channel, message=message, released_at=released_at)
     if tagged:
         share.tagged.set(tagged)
     conversations = {}

@@ -45,7 +45,9 @@ class Command(BaseCommand):
     def _print_row(self, row: dict) -> None:
         low, high = row["accuracy_ci95"]
         gain_low, gain_high = row["advantage_ci95"]
-        verdict = "above chance" if gain_low > 0 else "below chance" if gain_high < 0 else "indistinguishable from chance"
+        verdict = "indistinguishable from chance"
+        if gain_low > 0 or gain_high < 0:
+            verdict = "above chance" if gain_low > 0 else "below chance"
         self.stdout.write(
             f"{row['setup']}: {row['shares_observed']} of {row['shares_made']} shares observed; "
             f"guessed right {row['accuracy']:.1%} [95% CI {low:.1%}–{high:.1%}], chance {row['chance']:.1%}, "
