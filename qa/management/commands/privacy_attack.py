@@ -2,7 +2,6 @@
 
 from json import dumps
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from qa.privacy_attack import default_setups, run_attack
@@ -19,14 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1, help="random seed of the audience's behaviour")
-        parser.add_argument("--users", type=int, default=40, help="the large creator's audience")
-        parser.add_argument("--hours", type=float, default=12.0, help="simulated hours (small creators: 4x)")
-        parser.add_argument(
-            "--window", type=int, default=settings.SHARE_NOTIFICATION_BATCH_SECONDS or 600,
-            help="batch window in seconds when batching is on",
-        )  # fmt: skip
-        parser.add_argument("--min-crowd", type=int, default=max(settings.SHARE_RELEASE_MIN_CROWD, 3))
-        parser.add_argument("--max-delay", type=int, default=settings.SHARE_RELEASE_MAX_DELAY_SECONDS)
+        parser.add_argument("--users", type=int, default=30, help="the large creator's audience")
+        parser.add_argument("--hours", type=float, default=8.0, help="simulated hours (small creators: 4x)")
+        # Fixed defaults, not the deployment's settings: the same command gives the same figures anywhere.
+        parser.add_argument("--window", type=int, default=600, help="batch window in seconds when batching is on")
+        parser.add_argument("--min-crowd", type=int, default=3, help="the small creator's minimum crowd")
+        parser.add_argument("--max-delay", type=int, default=3600, help="the minimum crowd's maximum delay (s)")
         parser.add_argument("--only", help="run only the setups whose name contains this text")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
