@@ -60,7 +60,7 @@ class AttackResult:
     shares_made: int = 0
     correct: list[int] = field(default_factory=list)  # per observed share: 1 when the guess named its sharer
     chance: list[float] = field(default_factory=list)  # per observed share: a uniform guess's chance
-    single_candidate: int = 0  # observed shares whose chance pool held one user: the window itself names them
+    alone_in_span: int = 0  # observed shares whose chance pool held one user: the span all but names them
     moves: list[datetime] = field(default_factory=list)  # when any surface showed new shares
 
     @property
@@ -108,7 +108,7 @@ class AttackResult:
             "accuracy_ci95": [round(low, 3), round(high, 3)],
             "chance": round(self.chance_accuracy, 3),
             "advantage_ci95": [round(gain_low, 3), round(gain_high, 3)],
-            "alone_in_window": self.single_candidate,
+            "alone_in_span": self.alone_in_span,
             "count_moves": len(self.moves),
             "count_moves_off_boundary": self.moves_off_boundary,
         }
@@ -327,4 +327,4 @@ def _score(
         for index in range(times):
             result.correct.append(1 if index < hits[sharer] else 0)
             result.chance.append(chance_per_pick if sharer in pool else 0.0)
-            result.single_candidate += len(pool) == 1
+            result.alone_in_span += len(pool) == 1

@@ -49,6 +49,6 @@ class Command(BaseCommand):
             f"{row['setup']}: {row['shares_observed']} of {row['shares_made']} shares observed; "
             f"guessed right {row['accuracy']:.1%} [95% CI {low:.1%}–{high:.1%}], chance {row['chance']:.1%}, "
             f"accuracy − chance in [{gain_low:+.1%}, {gain_high:+.1%}]: {verdict}; "
-            f"{row['alone_in_window']} sharer(s) alone in their span; the counts moved {row['count_moves']} "
+            f"{row['alone_in_span']} sharer(s) alone in their span; the counts moved {row['count_moves']} "
             f"times, {row['count_moves_off_boundary']} of them away from a window boundary"
         )
