@@ -30,7 +30,14 @@ METRIC_LABELS = {
     "followers": "New followers",
 }
 
-RAW_VIDEO_SOURCES = (("video_views", VideoView), ("likes", Like), ("comments", Comment), ("shares", Share))
+# (metric, model, the moment a row counts): a share counts when it joins the public count, which share
+# batching holds until its window is released, so analytics move no sooner than the count does.
+RAW_VIDEO_SOURCES = (
+    ("video_views", VideoView, "created_at"),
+    ("likes", Like, "created_at"),
+    ("comments", Comment, "created_at"),
+    ("shares", Share, "released_at"),
+)
 RAW_CREATOR_SOURCES = (("profile_views", ProfileView, "profile_user_id"), ("followers", Follow, "followee_id"))
 
 Ranges = list[tuple[datetime, datetime]]
@@ -40,24 +47,25 @@ def today_utc() -> date:
     return timezone.now().astimezone(UTC).date()
 
 
-def _created_within(ranges: Ranges) -> Q:
-    return reduce(operator.or_, (Q(created_at__gte=start, created_at__lt=end) for start, end in ranges))
+def _stamped_within(ranges: Ranges, moment: str = "created_at") -> Q:
+    return reduce(operator.or_, (Q(**{f"{moment}__gte": start, f"{moment}__lt": end}) for start, end in ranges))
 
 
-def _day():
-    return TruncDate("created_at", tzinfo=UTC)
+def _day(moment: str = "created_at"):
+    return TruncDate(moment, tzinfo=UTC)
 
 
 def raw_video_counts(*, ranges: Ranges, creator_id: int | None = None) -> dict[tuple[int, int, date], Counter]:
-    """Raw views, likes, comments and shares in ``ranges``, by (creator id, video id, UTC day)."""
+    """Raw views, likes, comments and (released) shares in ``ranges``, by (creator id, video id, UTC day)."""
     counts = defaultdict(Counter)
     if not ranges:
         return counts
-    for metric, model in RAW_VIDEO_SOURCES:
-        rows = model.objects.filter(_created_within(ranges))
+    for metric, model, moment in RAW_VIDEO_SOURCES:
+        rows = model.objects.filter(_stamped_within(ranges, moment))
         if creator_id is not None:
             rows = rows.filter(video__creator_id=creator_id)
-        grouped = rows.annotate(day=_day()).values_list("video__creator_id", "video_id", "day").annotate(n=Count("pk"))
+        by_day = rows.annotate(day=_day(moment)).values_list("video__creator_id", "video_id", "day")
+        grouped = by_day.annotate(n=Count("pk"))
         for creator, video, day, n in grouped.order_by():
             counts[(creator, video, day)][metric] = n
     return counts
@@ -69,7 +77,7 @@ def raw_creator_counts(*, ranges: Ranges, creator_id: int | None = None) -> dict
     if not ranges:
         return counts
     for metric, model, creator_field in RAW_CREATOR_SOURCES:
-        rows = model.objects.filter(_created_within(ranges))
+        rows = model.objects.filter(_stamped_within(ranges))
         if creator_id is not None:
             rows = rows.filter(**{creator_field: creator_id})
         grouped = rows.annotate(day=_day()).values_list(creator_field, "day").annotate(n=Count("pk"))

@@ -130,9 +130,9 @@ def populate(raw_events: int, rng: random.Random):
         )
         copy_rows(
             "platform_share",
-            ("video_id", "sharer_id", "channel", "message", "created_at"),
+            ("video_id", "sharer_id", "channel", "message", "created_at", "released_at"),
             (
-                (rng.choice(video_ids), rng.choice(fan_ids), "link", "", at)
+                (rng.choice(video_ids), rng.choice(fan_ids), "link", "", at, at)
                 for at in moments(counts["shares"], today_only=today_only)
             ),
         )

@@ -173,6 +173,16 @@ def deliveries(
     return _filtered(action, _direct_candidates(action), blocked_actor=blocked_actor, muted=muted)
 
 
+def share_hides_sharer_from_creator(action: Action) -> bool:
+    """Whether the creator learns of this share only anonymously (a link, or a tag or DM naming others).
+
+    Such a share's every trace — the public count and analytics too — waits for the batch window, whatever
+    the creator muted or blocked: a count that moved at once would name the sharer by its timing.
+    """
+    anonymous = _filtered(action, _direct_candidates(action), blocked_actor=(), muted={})
+    return any(d.recipient_id == action.creator_id and not d.shows_actor for d in anonymous)
+
+
 def follower_deliveries(
     action: Action,
     follower_ids: Iterable[int],

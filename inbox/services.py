@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, JSONField, QuerySet, Value
+from django.db.models import Count, F, JSONField, Min, QuerySet, Value
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from video_platform.models import Block, Follow, Profile
+from video_platform.models import Block, Follow, Profile, Share
 
 from . import batching, live, policy
 from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, StreamKind
@@ -270,6 +270,8 @@ def event_deliver(*, event_id: int) -> None:
             blocked, muted = _audience_facts(event.actor_id, policy.candidate_ids(action))
             deliveries = policy.deliveries(action, blocked_actor=blocked, muted=muted)
             held = _hold_anonymous(event, deliveries)
+            if event.kind == ActionKind.SHARE and not _share_waits_for_window(action):
+                _shares_release(Share.objects.filter(pk=event.payload.get("share_id")), now=timezone.now())
             written = notifications_write(event, [d for d in deliveries if d not in held])
             event.notification_count = len(written) + len(held)
             if event.kind == ActionKind.POST:
@@ -299,6 +301,18 @@ def _hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delive
     return held
 
 
+def _share_waits_for_window(action: Action) -> bool:
+    """A share the creator is not named in joins the public count only at its batch window's release."""
+    return bool(batching.share_batch_seconds()) and policy.share_hides_sharer_from_creator(action)
+
+
+def _shares_release(shares: QuerySet, *, now: datetime) -> int:
+    # The social core imports this module at load time, so its service is looked up when called.
+    from video_platform.services import shares_release
+
+    return shares_release(shares=shares, now=now)
+
+
 def batch_window_start(moment: datetime, seconds: int) -> datetime:
     """Start of the share batch window ``moment`` falls in; windows are aligned to the Unix epoch."""
     stamp = moment.timestamp()
@@ -314,30 +328,71 @@ def held_shares_release_at(held_at: datetime) -> datetime:
 def held_shares_release(
     *, now: datetime | None = None, everything: bool = False, recipient_ids: Iterable[int] | None = None
 ) -> int:
-    """Deliver the held anonymous notifications of every closed batch window, a window's all at once.
+    """Release every closed batch window: its held anonymous notifications and its shares' public count,
+    a window's all at once, in one transaction. Returns how many notifications were released.
 
-    Windows are aligned to the epoch, so however often this runs, a share made in one window reaches
-    the creator only after that window has closed, together with the other shares made in it.
-    ``everything`` releases open windows too (POST /api/qa/release-held/); ``recipient_ids`` limits the
-    release to those inboxes (a scenario run's own users). An event whose last held share is released
-    is done.
+    Windows are aligned to the epoch, so however often this runs, a share made in one window reaches the
+    creator — inbox, stream, unread count, share count, analytics — only after that window has closed,
+    together with the other shares made in it. With SHARE_RELEASE_MIN_CROWD, a creator's closed windows
+    holding fewer shares than that are carried until the crowd is reached or an epoch-aligned boundary of
+    SHARE_RELEASE_MAX_DELAY_SECONDS passes. ``everything`` releases open windows too, crowd or not
+    (POST /api/qa/release-held/); ``recipient_ids`` limits the release to those creators' inboxes and
+    videos (a scenario run's own users). An event whose last held share is released is done.
     """
     now = now or timezone.now()
     window = batching.share_batch_seconds()
-    closed_before = batch_window_start(now, window) if window and not everything else now
-    rows = HeldShare.objects.filter(held_at__lt=closed_before) if not everything else HeldShare.objects.all()
+    held_rows, shares = HeldShare.objects.all(), Share.objects.filter(released_at__isnull=True)
+    if window and not everything:
+        closed_before = batch_window_start(now, window)
+        held_rows, shares = held_rows.filter(held_at__lt=closed_before), shares.filter(created_at__lt=closed_before)
     if recipient_ids is not None:
-        rows = rows.filter(recipient_id__in=list(recipient_ids))
+        recipient_ids = list(recipient_ids)
+        held_rows, shares = held_rows.filter(recipient_id__in=recipient_ids), shares.filter(
+            video__creator_id__in=recipient_ids
+        )
     with transaction.atomic():
-        held = list(rows.select_for_update(skip_locked=True, of=("self",)).select_related("event").order_by("pk"))
+        if window and not everything:
+            carried = _creators_below_min_crowd(shares, now=now)
+            if carried:
+                held_rows = held_rows.exclude(recipient_id__in=carried)
+                shares = shares.exclude(video__creator_id__in=carried)
+                next_release = batch_window_start(now, window) + timedelta(seconds=window)
+                _held_events_postpone(creator_ids=carried, release_at=next_release)
+        held = list(held_rows.select_for_update(skip_locked=True, of=("self",)).select_related("event").order_by("pk"))
         for row in held:
             notifications_write(row.event, [Delivery(row.recipient_id, policy.NotificationType(row.type))])
         HeldShare.objects.filter(pk__in=[row.pk for row in held]).delete()
+        _shares_release(shares, now=now)
         released_event_ids = {row.event_id for row in held}
         Event.objects.filter(pk__in=released_event_ids, status=EventStatus.HELD).exclude(
             pk__in=HeldShare.objects.filter(event_id__in=released_event_ids).values("event_id")
         ).update(status=EventStatus.DONE, done_at=now, release_at=None)
     return len(held)
+
+
+def _creators_below_min_crowd(closed_shares: QuerySet, *, now: datetime) -> set[int]:
+    """Creators whose closed windows hold fewer shares than SHARE_RELEASE_MIN_CROWD, carried to the next one.
+
+    A carried window is released at the latest at the first epoch-aligned boundary of
+    SHARE_RELEASE_MAX_DELAY_SECONDS after its oldest share, so a lone share in a quiet hour is placed in
+    that hour, not in its window.
+    """
+    min_crowd, max_delay = settings.SHARE_RELEASE_MIN_CROWD, settings.SHARE_RELEASE_MAX_DELAY_SECONDS
+    if min_crowd <= 1 or max_delay <= 0:
+        return set()
+    crowds = closed_shares.values("video__creator_id").annotate(crowd=Count("pk"), oldest=Min("created_at"))
+    carried = set()
+    for row in crowds.order_by():
+        latest_release = batch_window_start(row["oldest"], max_delay) + timedelta(seconds=max_delay)
+        if row["crowd"] < min_crowd and latest_release > now:
+            carried.add(row["video__creator_id"])
+    return carried
+
+
+def _held_events_postpone(*, creator_ids: Iterable[int], release_at: datetime) -> None:
+    """Held events of carried creators answer the next window's end as their release time."""
+    carried_events = HeldShare.objects.filter(recipient_id__in=list(creator_ids)).values("event_id")
+    Event.objects.filter(pk__in=carried_events, status=EventStatus.HELD).update(release_at=release_at)
 
 
 def _post_chunk_bounds(creator_id: int) -> list[int]:

@@ -228,6 +228,14 @@ def test_rebuild_counts_action_fixes_a_corrupted_count(superuser):
     ]
 
 
+def test_a_share_held_for_its_batch_window_is_no_count_mismatch_on_the_video_page(superuser):
+    video = VideoFactory.create()
+    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):
+        services.video_share(sharer=UserFactory.create(), video=video, channel="link")
+    page = logged_in(superuser).get(admin_url(Video, "change", video.pk)).content.decode()
+    assert "counted from rows" in page and "MISMATCH" not in page
+
+
 def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(superuser):
     creator, sharer = UserFactory.create(username="cara"), UserFactory.create(username="sam")
     video = VideoFactory.create(creator=creator)

@@ -13,7 +13,7 @@ from analytics.models import DailyCreatorStats, DailyVideoStats, RollupDay, day_
 from analytics.selectors import today_utc
 from analytics.tasks import rollup_recent_days
 from video_platform import services as platform
-from video_platform.models import ProfileView, VideoView
+from video_platform.models import ProfileView, Share, VideoView
 
 from .conftest import api_client, wait_until
 from .factories import UserFactory, VideoFactory
@@ -24,8 +24,9 @@ METRICS = {"video_views", "profile_views", "likes", "comments", "shares", "follo
 
 
 def at(row, when: datetime):
-    """Move a raw row to ``when``: the models stamp ``created_at`` themselves."""
-    type(row).objects.filter(pk=row.pk).update(created_at=when)
+    """Move a raw row to ``when``: the models stamp ``created_at`` themselves (a share counts when released)."""
+    moments = ("created_at", "released_at") if isinstance(row, Share) else ("created_at",)
+    type(row).objects.filter(pk=row.pk).update(**dict.fromkeys(moments, when))
     return row
 
 

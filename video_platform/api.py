@@ -300,7 +300,12 @@ class ShareSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
     message = StrictCharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True, default="")
     created_at = serializers.DateTimeField(read_only=True)
     share_count = serializers.IntegerField(
-        source="video.share_count", read_only=True, help_text="The video's share count, this share included."
+        source="video.share_count",
+        read_only=True,
+        help_text=(
+            "The video's public share count. With share batching on, a share joins it when its batch window is "
+            "released (at once when it tags or messages the creator), so this share may not be counted yet."
+        ),
     )
 
     def validate(self, data):

@@ -170,6 +170,14 @@ class Share(models.Model):
     tagged = models.ManyToManyField(User, blank=True, related_name="+")
     recipients = models.ManyToManyField(User, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the share joined the public count and analytics. NULL while share batching holds it: a share the
+    # creator is not named in waits for its window's release, so no count moves when the sharer acts.
+    released_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="share_unreleased", condition=Q(released_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"share #{self.pk} of video {self.video_id} ({self.channel})"

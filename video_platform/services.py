@@ -2,13 +2,18 @@
 transaction; the inbox fan-out starts only once that transaction commits."""
 
 import re
+from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from inbox import policy
 from inbox.policy import ActionKind, ContactKind
@@ -318,7 +323,11 @@ def video_share(
     _check_contact(actor=sharer, targets=tagged, kind=ContactKind.TAG)
     _check_contact(actor=sharer, targets=recipients, kind=ContactKind.DM)
 
-    share = Share.objects.create(video=video, sharer=sharer, channel=channel, message=message)
+    # Under share batching the fan-out releases the share into the public count: at once when it names the
+    # creator, at its window's release when it does not (SHARE_NOTIFICATION_BATCH_SECONDS, docs/privacy.md).
+    counted_now = not import_string(settings.SHARE_BATCH_SECONDS_READER)()
+    released_at = timezone.now() if counted_now else None
+    share = Share.objects.create(video=video, sharer=sharer, channel=channel, message=message, released_at=released_at)
     if tagged:
         share.tagged.set(tagged)
     conversations = {}
@@ -333,7 +342,10 @@ def video_share(
             conversations[str(recipient.pk)] = chat.pk
     if recipients:
         share.recipients.set(recipients)
-    video.share_count = _video_share_count_increment(video)
+    if counted_now:
+        video.share_count = _video_share_count_increment(video)
+    else:
+        video.share_count = Video.objects.filter(pk=video.pk).values_list("share_count", flat=True).get()
     share.event = event_record(
         kind=ActionKind.SHARE,
         actor=sharer,
@@ -361,6 +373,23 @@ def _video_share_count_increment(video: Video) -> int:
 
 
 @transaction.atomic
+def shares_release(*, shares: QuerySet, now: datetime) -> int:
+    """Add held-back shares to their videos' public counts, stamped ``now``; each is counted exactly once.
+
+    The inbox calls this in the transaction that releases the batch window's notifications, so the count,
+    the analytics and the inbox move together. Returns how many shares joined the counts.
+    """
+    # Locked rows a concurrent release holds are its to count; skipping them never counts one twice.
+    pending = shares.filter(released_at__isnull=True).select_for_update(skip_locked=True, of=("self",))
+    released = list(pending.order_by("pk").values_list("pk", "video_id"))
+    Share.objects.filter(pk__in=[pk for pk, _ in released]).update(released_at=now)
+    per_video = Counter(video_id for _, video_id in released)
+    for video_id in sorted(per_video):  # one lock order for every releaser
+        Video.objects.filter(pk=video_id).update(share_count=F("share_count") + per_video[video_id])
+    return len(released)
+
+
+@transaction.atomic
 def video_counts_rebuild(*, video: Video) -> dict[str, tuple[int, int]]:
     """Recount a video's counters from its rows (an operator's repair); returns {counter: (was, now)} that changed.
 
@@ -371,7 +400,7 @@ def video_counts_rebuild(*, video: Video) -> dict[str, tuple[int, int]]:
         "view_count": VideoView.objects.filter(video=video).count(),
         "like_count": Like.objects.filter(video=video).count(),
         "comment_count": Comment.objects.filter(video=video).count(),
-        "share_count": Share.objects.filter(video=video).count(),
+        "share_count": Share.objects.filter(video=video, released_at__isnull=False).count(),
     }
     stored = {name: getattr(video, name) for name in recounted}
     changed = {name: (stored[name], count) for name, count in recounted.items() if stored[name] != count}

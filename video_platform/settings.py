@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from .schedules import EpochAlignedSchedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SHARELOOP_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -288,8 +290,16 @@ REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 # Anonymous share notifications reach a creator in batches, at most once per window, so the moment a
 # share arrives does not single out the sharer. Off (0) in DEBUG and demo mode. See README.
 SHARE_NOTIFICATION_BATCH_SECONDS = env.int("SHARE_NOTIFICATION_BATCH_SECONDS", default=600 if PRODUCTION else 0)
+# The window in force: this setting, or a presenter's runtime switch in DEMO_MODE. Named here, in the wiring,
+# so the social core asks it without importing the inbox.
+SHARE_BATCH_SECONDS_READER = "inbox.batching.share_batch_seconds"
+# The release runs at each window boundary, so nothing it releases moves between boundaries.
 CELERY_BEAT_SCHEDULE["release-share-batches"] = {
     "task": "inbox.release_share_batches",
     # A presenter may switch a short window on at runtime in DEMO_MODE (inbox/batching.py): release often.
-    "schedule": float(5 if DEMO_MODE else min(SHARE_NOTIFICATION_BATCH_SECONDS or 60, 60)),
+    "schedule": 5.0 if DEMO_MODE else EpochAlignedSchedule(run_every=SHARE_NOTIFICATION_BATCH_SECONDS or 60),
 }
+# A creator's closed windows holding fewer shares than this are carried into the next window, at most
+# until the next epoch-aligned boundary of SHARE_RELEASE_MAX_DELAY_SECONDS (docs/privacy.md, figures).
+SHARE_RELEASE_MIN_CROWD = env.int("SHARE_RELEASE_MIN_CROWD", default=1)
+SHARE_RELEASE_MAX_DELAY_SECONDS = env.int("SHARE_RELEASE_MAX_DELAY_SECONDS", default=3600)

@@ -60,9 +60,10 @@ def nav_context(request) -> str:
 def ago(moment) -> str:
     if moment is None:
         return ""
-    if (timezone.now() - moment).total_seconds() < 60:
+    now = timezone.now()
+    if (now - moment).total_seconds() < 60:
         return "just now"
-    return f"{timesince(moment).split(',')[0]} ago"
+    return f"{timesince(moment, now).split(',')[0]} ago"
 
 
 @register.filter
