@@ -136,6 +136,17 @@ def api_client(user=None) -> APIClient:
 
 
 @pytest.fixture
+def delivery_in_this_process():
+    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
+    from video_platform.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
 def make_user(db):
     return UserFactory.create
 

@@ -323,8 +323,9 @@ def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
 def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monkeypatch, settings):
     from celery import Celery
 
-    # The real broker, on a control exchange no worker listens to: a real ping that nobody answers.
-    lonely = Celery("nobody-listens", broker=settings.CELERY_BROKER_URL)
+    # The real broker, on a control exchange no worker listens to: a real ping that nobody answers. Not the
+    # current app, or the shared tasks of later tests would bind to it instead of the project's.
+    lonely = Celery("nobody-listens", broker=settings.CELERY_BROKER_URL, set_as_current=False)
     lonely.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     lonely.conf.control_exchange = "shareloop-test-nobody-listens"
     monkeypatch.setattr("inbox.selectors.celery_app", lonely)

@@ -56,13 +56,7 @@ def open_as(chromium, asgi_server, celery_worker):
     def open_page(user) -> Page:
         context = chromium.new_context(base_url=asgi_server, **PHONE)
         contexts.append(context)
-        page = context.new_page()
-        page.goto("/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("heading", name="Feed")).to_be_visible()
-        return page
+        return log_in(context, user)
 
     yield open_page
     for context in contexts:

@@ -13,7 +13,6 @@ from django.test import override_settings
 from inbox.models import Event, HeldShare
 from qa.scenarios import ScenarioFormatError, scenario_load
 from video_platform import services
-from video_platform.celery import app as celery_app
 
 from .factories import UserFactory, VideoFactory
 
@@ -192,15 +191,6 @@ def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(ce
     call_command("scenario", "--cleanup", run_id, stdout=cleanup)
     assert cleanup.getvalue().startswith(f"Deleted 2 user(s) of run {run_id}")
     assert list(User.objects.filter(username__endswith=f"_{run_id}_1")) == [look_alike]
-
-
-@pytest.fixture
-def delivery_in_this_process():
-    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = eager
 
 
 @pytest.mark.django_db(transaction=True)

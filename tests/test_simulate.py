@@ -6,7 +6,6 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from inbox.models import Event, Notification
-from video_platform.celery import app as celery_app
 from video_platform.models import Share
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,15 +52,6 @@ def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
     assert sum(kind["done"] + kind["refused"] for kind in summary["actions_by_kind"].values()) == 40
     assert summary["events"] == {"pending": 0, "held": 0, "done": Event.objects.count(), "failed": 0}
     assert sum(n["rows"] for n in summary["notifications"].values()) == Notification.objects.count()
-
-
-@pytest.fixture
-def delivery_in_this_process():
-    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = eager
 
 
 @override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600)
