@@ -341,8 +341,14 @@ def test_inbox_tabs_fit_at_desktop_width_and_mark_all_read_sits_at_the_lists_edg
     expect(page.get_by_role("button", name="Mark all as read")).to_be_visible()
     tabs = page.get_by_role("navigation", name="Inbox categories")
     assert tabs.evaluate("row => row.scrollWidth <= row.clientWidth")
-    button = page.get_by_role("button", name="Mark all as read").bounding_box()
-    listing = page.get_by_role("list", name="All notifications").bounding_box()
+    # The live stream may redraw the list as it connects: measure once both are drawn.
+    button, listing = wait_until(
+        lambda: all(boxes := (
+            page.get_by_role("button", name="Mark all as read").bounding_box(),
+            page.get_by_role("list", name="All notifications").bounding_box(),
+        )) and boxes,
+        timeout=10, what="the inbox list and its Mark all as read button to be drawn",
+    )  # fmt: skip
     assert listing["x"] + listing["width"] - 40 <= button["x"] + button["width"] <= listing["x"] + listing["width"] + 1
 
 
