@@ -63,6 +63,11 @@ def open_as(chromium, asgi_server, celery_worker):
         context.close()
 
 
+def expect_live(page: Page) -> None:
+    """Wait for the page's live stream to be open: what happens before it is only seen on the next load."""
+    expect(page.locator("body[data-live=open]")).to_have_count(1)
+
+
 def assert_sharer_absent(page: Page) -> None:
     html = page.content()
     assert SHARER_USERNAME not in html
@@ -279,6 +284,7 @@ def test_an_open_chat_stays_live_when_the_reader_muted_message_notifications(ope
     chat, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
     page = open_as(ben)
     page.goto(f"/messages/{chat.pk}/")
+    expect_live(page)
     services.message_send(sender=ana, conversation=chat, text="Muted but still here")
     expect(page.locator("#chat-messages")).to_contain_text("Muted but still here")
 
@@ -289,6 +295,7 @@ def test_reading_a_message_in_the_open_chat_clears_it_from_the_badge(open_as):
     chat, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
     page = open_as(ben)
     page.goto(f"/messages/{chat.pk}/")
+    expect_live(page)
     services.message_send(sender=ana, conversation=chat, text="Read me here")
     expect(page.locator("#chat-messages")).to_contain_text("Read me here")
     # The chat can show the message (its poll) before the worker delivers the notification; the open page
@@ -309,6 +316,7 @@ def test_counts_on_an_open_video_page_update_live_and_glow(open_as):
     page = open_as(UserFactory.create())
     page.goto(f"/videos/{video.pk}/")
     expect(page.locator("#video-counts [data-count=likes]")).to_have_text("0")
+    expect_live(page)
     services.like_create(user=UserFactory.create(), video=video)
     expect(page.locator("#video-counts [data-count=likes]")).to_have_text("1")
     expect(page.locator("#video-counts li.count-changed")).to_have_attribute("title", "Likes")
@@ -319,6 +327,7 @@ def test_a_notification_that_changes_live_is_highlighted(open_as):
     video = VideoFactory.create(creator=creator, caption="Rooftop garden")
     inbox = open_as(creator)
     inbox.goto("/inbox/")
+    expect_live(inbox)
     services.like_create(user=UserFactory.create(username="lina_likes"), video=video)
     expect(inbox.locator(".notification.live-changed")).to_contain_text("@lina_likes liked your video")
 

@@ -7,6 +7,8 @@
   if (!streamUrl) return;
 
   function deliver(message) {
+    // The page is live from the stream's first word (its opening, or the unread count sent on connect).
+    body.setAttribute("data-live", "open");
     if (message.kind === "notification" || message.kind === "unread_count") {
       body.dispatchEvent(new CustomEvent("live:" + message.kind, { detail: message.data }));
     }
@@ -26,6 +28,7 @@
     });
   } else {
     var stream = new EventSource(streamUrl);
+    stream.addEventListener("open", function () { deliver({ kind: "open" }); });
     ["notification", "unread_count"].forEach(function (kind) {
       stream.addEventListener(kind, function (event) { deliver({ kind: kind, data: JSON.parse(event.data) }); });
     });
