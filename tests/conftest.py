@@ -136,8 +136,12 @@ def api_client(user=None) -> APIClient:
 
 
 @pytest.fixture
-def delivery_in_this_process():
-    """Tasks run eagerly here, so delivery sees this test's settings (the session worker has its own)."""
+def delivery_in_this_process(request):
+    """For unit tests of the QA tools' own logic only: tasks run eagerly in this process, so delivery sees
+    settings the session worker cannot have (production batching). Integration tests use ``celery_worker``,
+    a real worker process; the two cannot be mixed in one test."""
+    if "celery_worker" in request.fixturenames:
+        raise pytest.UsageError("delivery_in_this_process is for unit tests: it cannot run beside celery_worker")
     from video_platform.celery import app
 
     eager = app.conf.task_always_eager

@@ -197,6 +197,7 @@ def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(ce
 def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(
     tmp_path, delivery_in_this_process
 ):
+    """A unit test of the runner under production batching, which the session worker does not run."""
     someone_elses = VideoFactory.create()
     (tmp_path / "share.yaml").write_text(SHARE_SCENARIO)
     with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):

@@ -56,6 +56,7 @@ def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
 
 @override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600)
 def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(delivery_in_this_process):
+    """A unit test of the summary under production batching, which the session worker does not run."""
     def simulate(*flags) -> tuple[dict, str]:
         out, err = StringIO(), StringIO()
         arguments = ["--users", "5", "--actions", "60", "--seed", "4", "--json", *flags]
