@@ -227,7 +227,7 @@ class Bench:
         return user
 
     def wait_events(self, events, timeout: float = 1800.0) -> None:
-        from inbox.models import EventStatus
+        from video_platform.models import EventStatus
 
         deadline = time.monotonic() + timeout
         while events.filter(status=EventStatus.PENDING).exists():
@@ -263,8 +263,9 @@ class Bench:
         from notifications.signals import notify
 
         from bench.tasks import PUBLISHED_KEY, bench_redis
-        from inbox.models import Event, Notification
-        from inbox.services import NOTIFICATION_COLUMNS
+        from video_platform.models import Event
+        from inbox.models import Notification
+        from inbox.notifications import NOTIFICATION_COLUMNS
         from video_platform.models import Follow, Video
 
         followers = self.args.followers
@@ -339,7 +340,7 @@ class Bench:
 
     def comment_wave(self, video, authors: list[int]) -> float:
         """Seconds from the first of these concurrent comments to the last one's notification."""
-        from inbox.models import Event, EventStatus
+        from video_platform.models import Event, EventStatus
 
         requests = [("POST", f"/api/videos/{video.pk}/comments/", self.tokens[uid], {"text": "nice"}) for uid in authors]
         start = time.perf_counter()
@@ -350,7 +351,8 @@ class Bench:
         return elapsed
 
     def share_storm(self) -> None:
-        from inbox.models import Event, Notification
+        from video_platform.models import Event
+        from inbox.models import Notification
         from video_platform.models import Video
 
         size = self.args.storm
@@ -396,7 +398,7 @@ class Bench:
     # ---- 3. share -> inbox latency --------------------------------------------------------------------
 
     def share_latency(self) -> None:
-        from inbox.models import Event
+        from video_platform.models import Event
         from video_platform.models import Video
 
         count, period = self.args.latency, 1 / self.args.latency_rate
@@ -537,7 +539,7 @@ class Bench:
     # ---- 6. write API throughput --------------------------------------------------------------------
 
     def write_throughput(self) -> None:
-        from inbox.models import Event
+        from video_platform.models import Event
         from video_platform.models import Video
 
         seconds, clients = self.args.throughput_seconds, self.args.clients

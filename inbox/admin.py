@@ -17,19 +17,31 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 
-from . import policy, selectors, services
-from .models import Event, EventChunk, EventStatus, HeldShare, InboxStream, Notification, StreamEntry, UnreadCount
+from video_platform.actions import ActionKind
+from video_platform.admin import (
+    ShareloopUserAdmin,
+    VideoAdmin,
+    admin_link,
+    changelist_link,
+    html_table,
+    may_read_direct_messages,
+    may_see_sharers,
+    shown_sharers,
+)
+from video_platform.models import Event, EventStatus, Video
+from video_platform.notification_types import NotificationType
+
+from . import dispatch, policy, reading, selectors
+from .models import EventChunk, HeldShare, InboxStream, Notification, StreamEntry, UnreadCount
 
 User = get_user_model()
+# The newest notifications a user's admin page lists.
+RECENT_INBOX_ROWS = 20
 
 # Direct-message text (message notifications' excerpts, message events' payloads) is shown only to
-# staff who may open conversations: Support may not.
-DIRECT_MESSAGES_PERMISSION = "platform.view_message"
+# staff who may open conversations (may_read_direct_messages): Support may not.
 WITHHELD = "(withheld: direct message text)"
-# Who shared what is shown only to staff who may open shares; Support and Moderator may not.
-SHARES_PERMISSION = "platform.view_share"
 SHARER_WITHHELD = "withheld (a sharer: shown to staff with access to shares only)"
 # Inspection tables on change pages stop here and link to the full, paginated changelist.
 INSPECTION_ROWS = 50
@@ -39,26 +51,13 @@ admin.site.site_title = "Shareloop admin"
 admin.site.index_template = "admin/shareloop_index.html"
 
 
-def may_read_direct_messages(request) -> bool:
-    return request.user.has_perm(DIRECT_MESSAGES_PERMISSION)
-
-
-def may_see_sharers(request) -> bool:
-    return request.user.has_perm(SHARES_PERMISSION)
-
-
-def shown_sharers(row) -> bool:
-    """Whether the staff member viewing this admin row may see sharers (a row of SharerWithheldAdmin)."""
-    return getattr(row, "viewer_sees_sharers", False)
-
-
 # Notifications that show their recipient a sharer: a tag, and a message carrying a video (a DM share).
-NAMES_A_SHARER = Q(type=policy.NotificationType.TAG) | Q(type=policy.NotificationType.MESSAGE, video__isnull=False)
+NAMES_A_SHARER = Q(type=NotificationType.TAG) | Q(type=NotificationType.MESSAGE, video__isnull=False)
 
 
 def names_a_sharer(notification: Notification) -> bool:
-    return notification.type == policy.NotificationType.TAG or (
-        notification.type == policy.NotificationType.MESSAGE and notification.video_id is not None
+    return notification.type == NotificationType.TAG or (
+        notification.type == NotificationType.MESSAGE and notification.video_id is not None
     )
 
 
@@ -96,18 +95,6 @@ class SharerWithheldAdmin(admin.ModelAdmin):
         return found | sharer_rows, duplicates or more
 
 
-def admin_link(obj, label=None) -> str:
-    if obj is None:
-        return "—"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, obj if label is None else label)
-
-
-def changelist_link(model, label: str, **filters) -> str:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
-
-
 def actor_cell(notification: Notification, *, with_sharers: bool) -> str:
     """The actor as staff see it, saying when the recipient's notification hides it or the viewer may not see it."""
     if not policy.shows_actor(notification.type):
@@ -129,7 +116,7 @@ def notification_text(notification: Notification, *, with_message_text: bool, wi
     if not with_sharers and names_a_sharer(notification):
         shown_actor = None
     excerpt = notification.excerpt
-    if notification.type == policy.NotificationType.MESSAGE and not with_message_text:
+    if notification.type == NotificationType.MESSAGE and not with_message_text:
         excerpt = ""
     return policy.notification_text(
         notification.type,
@@ -137,13 +124,6 @@ def notification_text(notification: Notification, *, with_message_text: bool, wi
         actor_username=shown_actor.username if shown_actor else None,
         excerpt=excerpt,
     )
-
-
-def html_table(headers, rows) -> str:
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    cells = (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)) for row in rows)
-    body = format_html_join("", "<tr>{}</tr>", ((row_cells,) for row_cells in cells))
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 def notifications_table(
@@ -178,7 +158,7 @@ def duration_text(event: Event) -> str:
 
 @admin.register(Event)
 class EventAdmin(SharerWithheldAdmin):
-    sharer_rows = Q(kind=policy.ActionKind.SHARE)
+    sharer_rows = Q(kind=ActionKind.SHARE)
     list_display = ("id", "kind", "actor", "video", "status", "notification_count", "attempts", "created_at",
                     "duration")  # fmt: skip
     list_filter = ("status", "kind", "created_at")
@@ -223,13 +203,13 @@ class EventAdmin(SharerWithheldAdmin):
         return False  # Events are facts; the re-dispatch action is the only way to act on them.
 
     def has_redispatch_permission(self, request):
-        return request.user.has_perm("inbox.change_event")
+        return request.user.has_perm("platform.change_event")
 
     @admin.action(description="Re-dispatch selected pending or failed events", permissions=("redispatch",))
     def redispatch(self, request, queryset):
         selected = list(queryset.values_list("pk", "status"))
         eligible = [pk for pk, status in selected if status in (EventStatus.PENDING, EventStatus.FAILED)]
-        sent = services.events_redispatch(event_ids=eligible)
+        sent = dispatch.events_redispatch(event_ids=eligible)
         skipped = len(selected) - len(eligible)
         text = f"Re-dispatched {sent} event(s) to the workers (failed ones set back to pending)."
         if skipped:
@@ -238,7 +218,7 @@ class EventAdmin(SharerWithheldAdmin):
 
     @admin.display(description="actor")
     def actor_unless_sharer(self, event):
-        if event.kind == policy.ActionKind.SHARE and not shown_sharers(event):
+        if event.kind == ActionKind.SHARE and not shown_sharers(event):
             return SHARER_WITHHELD
         return admin_link(event.actor)
 
@@ -259,7 +239,7 @@ class EventAdmin(SharerWithheldAdmin):
 
     @admin.display(description="summary")
     def action_summary(self, event):
-        action = services.action_from_event(event)
+        action = event.action
         people = action.tagged | action.recipients | action.mentioned | {action.followee_id} - {None}
         names = dict(User.objects.filter(pk__in=people).values_list("pk", "username"))
 
@@ -274,7 +254,7 @@ class EventAdmin(SharerWithheldAdmin):
     @admin.display(description="payload")
     def payload_without_message_text(self, event):
         payload = dict(event.payload)
-        if event.kind == policy.ActionKind.MESSAGE or payload.get("channel") == "dm":
+        if event.kind == ActionKind.MESSAGE or payload.get("channel") == "dm":
             payload["text"] = WITHHELD
         return payload
 
@@ -323,7 +303,7 @@ class EventAdmin(SharerWithheldAdmin):
             for e in entries
         ]  # fmt: skip
         note = "Judged by today's blocks and mutes. Nobody is notified of their own action."
-        if event.kind == policy.ActionKind.POST:
+        if event.kind == ActionKind.POST:
             note += " A post's followers are reached by the chunked fan-out and not listed here."
         table = html_table(["recipient", "type", "actor", "outcome"], rows) if rows else "nobody"
         return format_html("{}<p><em>{}</em></p>", table, note)
@@ -332,7 +312,7 @@ class EventAdmin(SharerWithheldAdmin):
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view), name="inbox_overview"),
             path("<path:object_id>/redispatch/", self.admin_site.admin_view(self.redispatch_view),
-                 name="inbox_event_redispatch"),
+                 name="platform_event_redispatch"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -350,7 +330,7 @@ class EventAdmin(SharerWithheldAdmin):
         if event is None:
             raise Http404
         self.redispatch(request, Event.objects.filter(pk=event.pk))
-        return redirect("admin:inbox_event_change", event.pk)
+        return redirect("admin:platform_event_change", event.pk)
 
     def overview_view(self, request):
         if not self.has_view_permission(request):
@@ -363,7 +343,7 @@ class EventAdmin(SharerWithheldAdmin):
             "since": since,
             "health": selectors.delivery_health(since=since),
             "heartbeat": selectors.worker_heartbeat(),
-            "changelist_url": reverse("admin:inbox_event_changelist"),
+            "changelist_url": reverse("admin:platform_event_changelist"),
         }
         return TemplateResponse(request, "admin/inbox/overview.html", context)
 
@@ -417,7 +397,7 @@ class NotificationAdmin(SharerWithheldAdmin):
     @admin.action(description="Mark selected notifications read (closes their groups)", permissions=("mark_read",))
     def mark_read(self, request, queryset: QuerySet):
         selected = list(queryset.values_list("pk", flat=True))
-        marked = services.notifications_mark_read(notification_ids=selected)
+        marked = reading.notifications_mark_read(notification_ids=selected)
         self.message_user(
             request,
             f"Marked {marked} notification(s) read; {len(selected) - marked} already read. Open groups among them "
@@ -436,7 +416,7 @@ class NotificationAdmin(SharerWithheldAdmin):
     @admin.display(description="event", ordering="event_id")
     def event_link(self, notification):
         if notification.event_id:
-            url = reverse("admin:inbox_event_change", args=[notification.event_id])
+            url = reverse("admin:platform_event_change", args=[notification.event_id])
             return format_html('<a href="{}">event #{}</a>', url, notification.event_id)
         if policy.is_grouped(notification.type) and notification.video_id:
             return changelist_link(Event, f"grouped: bumped by {notification.type} events on this video",
@@ -497,3 +477,66 @@ class UnreadCountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class InboxUserAdmin(ShareloopUserAdmin):
+    """The social core's user page, with what this user's inbox shows them."""
+
+    readonly_fields = (*ShareloopUserAdmin.readonly_fields, "unread_counts", "inbox", "inbox_without_message_text")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        inbox = "inbox" if may_read_direct_messages(request) else "inbox_without_message_text"
+        account, *rest = fieldsets
+        return (account, ("Inbox: what this user sees", {"fields": ("unread_counts", inbox)}), *rest)
+
+    def get_queryset(self, request):
+        # The inbox table names a tagger or DM sharer only to staff who may see sharers.
+        return super().get_queryset(request).annotate(
+            viewer_sees_sharers=Value(may_see_sharers(request), BooleanField())
+        )
+
+    @admin.display(description="unread")
+    def unread_counts(self, user):
+        counts = selectors.inbox_unread_counts(user=user)
+        by_category = ", ".join(f"{name} {n}" for name, n in counts["by_category"].items())
+        return f"{counts['total']} unread ({by_category})"
+
+    def _inbox(self, user, *, with_message_text):
+        recent = (
+            Notification.objects.filter(recipient=user)
+            .select_related("recipient", "actor")
+            .order_by("-updated_at", "-id")[:RECENT_INBOX_ROWS]
+        )
+        table = notifications_table(
+            recent,
+            with_message_text=with_message_text,
+            with_sharers=shown_sharers(user),
+            recipient_column=False,
+        )
+        every = changelist_link(Notification, "all their notifications", recipient__id__exact=user.pk)
+        return format_html("{}<p>Latest {} first. {}</p>", table, RECENT_INBOX_ROWS, every)
+
+    @admin.display(description="recent notifications")
+    def inbox(self, user):
+        return self._inbox(user, with_message_text=True)
+
+    @admin.display(description="recent notifications")
+    def inbox_without_message_text(self, user):
+        return self._inbox(user, with_message_text=False)
+
+
+admin.site.unregister(Video)
+
+
+@admin.register(Video)
+class InboxVideoAdmin(VideoAdmin):
+    def related_links(self, video) -> list[str]:
+        notifications = changelist_link(Notification, "notifications about it", video__id__exact=video.pk)
+        return [*super().related_links(video), notifications]

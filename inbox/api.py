@@ -9,9 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from video_platform.api import RecentlyUpdatedFirst, UserBriefSerializer, VideoBriefSerializer
+from video_platform.models import Event
+from video_platform.notification_types import INBOX_FILTERS
 
-from . import policy, selectors, services
-from .models import Event, Notification
+from . import policy, selectors, reading
+from .models import Notification
 
 
 def _timestamp(moment: datetime) -> str:
@@ -113,7 +115,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class CategoryQuery(serializers.Serializer):
-    category = serializers.ChoiceField(choices=policy.INBOX_FILTERS, required=False, help_text="The inbox tab.")
+    category = serializers.ChoiceField(choices=INBOX_FILTERS, required=False, help_text="The inbox tab.")
 
 
 class InboxQuery(CategoryQuery):
@@ -199,7 +201,7 @@ class NotificationReadView(APIView):
     @extend_schema(request=None, responses=NotificationSerializer)
     def post(self, request, pk):
         notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
-        services.notification_mark_read(notification=notification)
+        reading.notification_mark_read(notification=notification)
         return Response(NotificationSerializer(selectors.inbox_notification_rows(user=request.user).get(pk=pk)).data)
 
 
@@ -207,7 +209,7 @@ class ReadAllView(APIView):
     @extend_schema(request=None, parameters=[CategoryQuery], responses=UnreadCountSerializer)
     def post(self, request):
         category = query_params(CategoryQuery, request).get("category")
-        services.notifications_mark_all_read(user=request.user, category=category)
+        reading.notifications_mark_all_read(user=request.user, category=category)
         return Response(selectors.inbox_unread_counts(user=request.user))
 
 

@@ -2,52 +2,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .policy import CATEGORIES, ActionKind, NotificationType
+from video_platform.models import Event
+from video_platform.notification_types import CATEGORIES, NotificationType
 
 User = settings.AUTH_USER_MODEL
 
 
 NOTIFICATION_TYPE_CHOICES = [(t.value, t.value) for t in NotificationType]
-
-
-class EventStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    HELD = "held", "Held"  # fanned out, but anonymous notifications wait for their batch window
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class Event(models.Model):
-    """The outbox: written with its action in one transaction, fanned out to inboxes after commit."""
-
-    kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in ActionKind])
-    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events")
-    video = models.ForeignKey("platform.Video", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    # The facts the privacy policy needs (tagged, recipients, mentioned, followee, ids of the action rows).
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=7, choices=EventStatus.choices, default=EventStatus.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    dispatched_at = models.DateTimeField(auto_now_add=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    # While held: when the batch window holding its anonymous notifications is released.
-    release_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=1)
-    # How many inbox rows this event created or bumped.
-    notification_count = models.PositiveIntegerField(default=0)
-    # A new post's follower fan-out: upper follower-id bound of each chunk, frozen when planned.
-    chunk_bounds = models.JSONField(null=True, blank=True)
-    chunks_done = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["dispatched_at"], name="event_pending", condition=Q(status=EventStatus.PENDING)
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"event #{self.pk} {self.kind} ({self.status})"
 
 
 class EventChunk(models.Model):

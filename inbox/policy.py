@@ -25,50 +25,10 @@ This module is pure: no database, no Django. The fan-out, the serializers and th
 """
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
-
-class NotificationType(StrEnum):
-    SHARE = "share"
-    TAG = "tag"
-    MESSAGE = "message"
-    FOLLOW = "follow"
-    LIKE = "like"
-    COMMENT = "comment"
-    MENTION = "mention"
-    POST = "post"
-
-
-NOTIFICATION_TYPES = tuple(t.value for t in NotificationType)
-
-
-class ActionKind(StrEnum):
-    SHARE = "share"
-    MESSAGE = "message"
-    FOLLOW = "follow"
-    LIKE = "like"
-    COMMENT = "comment"
-    POST = "post"
-
-
-class ContactKind(StrEnum):
-    DM = "dm"
-    TAG = "tag"
-
-
-CATEGORY_OF_TYPE = {
-    NotificationType.SHARE: "shares",
-    NotificationType.TAG: "mentions",
-    NotificationType.MENTION: "mentions",
-    NotificationType.MESSAGE: "messages",
-    NotificationType.FOLLOW: "followers",
-    NotificationType.LIKE: "likes",
-    NotificationType.COMMENT: "comments",
-    NotificationType.POST: "posts",
-}
-CATEGORIES = ("shares", "mentions", "messages", "followers", "likes", "comments", "posts")
-INBOX_FILTERS = ("all", *CATEGORIES)
+from video_platform.actions import ActionKind, RecordedAction
+from video_platform.notification_types import NotificationType
 
 # Repeated actions on one video merge into the recipient's open (unread) group with an exact count.
 GROUPED_TYPES = frozenset({NotificationType.SHARE, NotificationType.LIKE})
@@ -85,20 +45,6 @@ def is_grouped(notification_type: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Action:
-    """What happened, as the event recorded it."""
-
-    kind: ActionKind
-    actor_id: int
-    creator_id: int | None = None  # owner of the video the action is about
-    channel: str | None = None  # for shares: link, tag or dm
-    tagged: frozenset[int] = field(default_factory=frozenset)
-    recipients: frozenset[int] = field(default_factory=frozenset)  # DM share recipients, message participants
-    mentioned: frozenset[int] = field(default_factory=frozenset)
-    followee_id: int | None = None
-
-
-@dataclass(frozen=True)
 class Delivery:
     recipient_id: int
     type: NotificationType
@@ -112,7 +58,7 @@ class Delivery:
         return is_grouped(self.type)
 
 
-def _direct_candidates(action: Action) -> list[tuple[int, NotificationType]]:
+def _direct_candidates(action: RecordedAction) -> list[tuple[int, NotificationType]]:
     """(recipient, type) pairs in priority order, before self, block and mute filtering."""
     T = NotificationType
     kind = action.kind
@@ -136,35 +82,53 @@ def _direct_candidates(action: Action) -> list[tuple[int, NotificationType]]:
     raise ValueError(f"unknown action kind {kind!r}")
 
 
-def _filtered(
-    action: Action,
+@dataclass(frozen=True)
+class Verdict:
+    """What the rule decided for one person an action may reach: delivered, or left out and why."""
+
+    delivery: Delivery
+    left_out_because: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return not self.left_out_because
+
+
+def _judged(
+    action: RecordedAction,
     candidates: Iterable[tuple[int | None, NotificationType]],
     *,
     blocked_actor: Collection[int],
     muted: Mapping[int, Collection[str]],
     already: Collection[int] = (),
-) -> list[Delivery]:
+) -> list[Verdict]:
     seen = set(already)
-    result = []
+    verdicts = []
     for recipient_id, notification_type in candidates:
         if recipient_id is None or recipient_id == action.actor_id or recipient_id in seen:
             continue
         seen.add(recipient_id)
+        reason = ""
         if notification_type in muted.get(recipient_id, ()):
-            continue
-        if shows_actor(notification_type) and recipient_id in blocked_actor:
-            continue
-        result.append(Delivery(recipient_id, notification_type))
-    return result
+            reason = f"muted '{notification_type}' notifications"
+        elif shows_actor(notification_type) and recipient_id in blocked_actor:
+            reason = "blocked the actor"
+        verdicts.append(Verdict(Delivery(recipient_id, notification_type), reason))
+    return verdicts
 
 
-def candidate_ids(action: Action) -> set[int]:
+def _filtered(action: RecordedAction, candidates, *, blocked_actor, muted, already=()) -> list[Delivery]:
+    verdicts = _judged(action, candidates, blocked_actor=blocked_actor, muted=muted, already=already)
+    return [verdict.delivery for verdict in verdicts if verdict.delivered]
+
+
+def candidate_ids(action: RecordedAction) -> set[int]:
     """Everyone the direct part of an action might reach: whose blocks and mutes must be looked up."""
     return {uid for uid, _ in _direct_candidates(action) if uid is not None}
 
 
 def deliveries(
-    action: Action, *, blocked_actor: Collection[int], muted: Mapping[int, Collection[str]]
+    action: RecordedAction, *, blocked_actor: Collection[int], muted: Mapping[int, Collection[str]]
 ) -> list[Delivery]:
     """The notifications an action causes, except a new post's followers (see follower_deliveries).
 
@@ -173,7 +137,14 @@ def deliveries(
     return _filtered(action, _direct_candidates(action), blocked_actor=blocked_actor, muted=muted)
 
 
-def share_hides_sharer_from_creator(action: Action) -> bool:
+def audience(
+    action: RecordedAction, *, blocked_actor: Collection[int], muted: Mapping[int, Collection[str]]
+) -> list[Verdict]:
+    """Everyone ``deliveries`` considers, delivered or left out, with the reason: what admin shows for an event."""
+    return _judged(action, _direct_candidates(action), blocked_actor=blocked_actor, muted=muted)
+
+
+def share_hides_sharer_from_creator(action: RecordedAction) -> bool:
     """Whether the creator learns of this share only anonymously (a link, or a tag or DM naming others).
 
     Such a share's every trace — the public count and analytics too — waits for the batch window, whatever
@@ -184,7 +155,7 @@ def share_hides_sharer_from_creator(action: Action) -> bool:
 
 
 def follower_deliveries(
-    action: Action,
+    action: RecordedAction,
     follower_ids: Iterable[int],
     *,
     blocked_actor: Collection[int],
@@ -196,20 +167,6 @@ def follower_deliveries(
     """
     candidates = ((uid, NotificationType.POST) for uid in follower_ids)
     return _filtered(action, candidates, blocked_actor=blocked_actor, muted=muted, already=action.mentioned)
-
-
-def contact_refusal(
-    *, kind: ContactKind, target_username: str, policy: str, blocked_actor: bool, actor_follows_target: bool
-) -> str | None:
-    """Why the actor may not DM (``dm``) or tag/mention (``tag``) the target, or None when allowed."""
-    verb = "send direct messages to" if kind == ContactKind.DM else "tag or mention"
-    if blocked_actor:
-        return f"You can't {verb} @{target_username}: they have blocked you."
-    if policy == "nobody":
-        return f"You can't {verb} @{target_username}: they don't allow it."
-    if policy == "followers" and not actor_follows_target:
-        return f"You can't {verb} @{target_username}: they only allow it from their followers."
-    return None
 
 
 def excerpt_for(notification_type: str, text: str) -> str:

@@ -1,18 +1,18 @@
 """Reads of the inbox."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, JSONField, Q, QuerySet, Value
 
+from video_platform.actions import ActionKind
 from video_platform.celery import app as celery_app
-from video_platform.models import Block, Profile
+from video_platform.models import Block, Event, EventStatus, Profile
+from video_platform.notification_types import CATEGORIES
 
 from . import policy
-from .models import Event, EventStatus, InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
-from .policy import CATEGORIES
-from .services import action_from_event
+from .models import InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
 
 
 # What a page shows of a notification and nothing more (inbox_notification_rows).
@@ -20,6 +20,33 @@ NOTIFICATION_ROW = (
     "id", "type", "category", "excerpt", "count", "unread", "conversation_id", "created_at", "updated_at",
     "actor__username", "actor__profile__display_name", "video_id", "video__caption", "video__is_hidden",
 )  # fmt: skip
+
+
+def audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], dict[int, list[str]]]:
+    """Among ``user_ids``: who blocked the actor, and who muted which types, in one query.
+
+    A ``values_list`` queryset of ids is used as a subquery, sparing a thousand-parameter IN list.
+    """
+    if not isinstance(user_ids, QuerySet):
+        user_ids = list(user_ids)
+        if not user_ids:
+            return set(), {}
+    # One round trip for both facts, each row saying which fact it is.
+    mutes = (
+        Profile.objects.filter(user_id__in=user_ids)
+        .exclude(muted_types=[])
+        .values_list(Value(False), "user_id", "muted_types")
+    )
+    blocks = Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list(
+        Value(True), "blocker_id", Value(None, output_field=JSONField())
+    )
+    blocked, muted = set(), {}
+    for is_block, user_id, muted_types in mutes.union(blocks, all=True):
+        if is_block:
+            blocked.add(user_id)
+        else:
+            muted[user_id] = muted_types
+    return blocked, muted
 
 
 def _in_inbox(notifications: QuerySet, *, user, category: str | None, unread: bool | None) -> QuerySet:
@@ -59,7 +86,7 @@ def share_group_sources(*, notification: Notification) -> list[Event]:
         .first()
     )
     events = Event.objects.filter(
-        kind=policy.ActionKind.SHARE, video_id=notification.video_id, created_at__lte=notification.updated_at
+        kind=ActionKind.SHARE, video_id=notification.video_id, created_at__lte=notification.updated_at
     )
     if earlier is not None:
         events = events.filter(created_at__gt=earlier)
@@ -67,7 +94,7 @@ def share_group_sources(*, notification: Notification) -> list[Event]:
     return [
         event
         for event in events.select_related("actor").order_by("created_at", "pk")
-        if recipient not in event.payload.get("tagged", []) + event.payload.get("recipients", [])
+        if recipient not in event.action.tagged | event.action.recipients
     ]
 
 
@@ -136,7 +163,7 @@ def event_expected_group_rows(*, event: Event) -> QuerySet:
     """
     if event.status != EventStatus.DONE:
         return Notification.objects.none()
-    grouped = [d for d in policy.deliveries(action_from_event(event), blocked_actor=(), muted={}) if d.grouped]
+    grouped = [d for d in policy.deliveries(event.action, blocked_actor=(), muted={}) if d.grouped]
     if not grouped:
         return Notification.objects.none()
     match = Q()
@@ -150,36 +177,13 @@ def event_expected_group_rows(*, event: Event) -> QuerySet:
     )
 
 
-@dataclass(frozen=True)
-class AudienceEntry:
-    recipient_id: int
-    type: str
-    delivered: bool
-    reason: str
-
-
-def event_audience(*, event: Event) -> list[AudienceEntry]:
+def event_audience(*, event: Event) -> list[policy.Verdict]:
     """Who the policy says this event reaches directly, and why anyone was left out, judged by today's
     blocks and mutes (they may have changed since delivery). A post's followers are not listed: they are
     reached in chunks (see the event's chunks)."""
-    action = action_from_event(event)
-    everyone = policy.deliveries(action, blocked_actor=(), muted={})
-    candidates = [d.recipient_id for d in everyone]
-    blocked = set(
-        Block.objects.filter(blocked_id=event.actor_id, blocker_id__in=candidates).values_list("blocker_id", flat=True)
-    )
-    muted = dict(Profile.objects.filter(user_id__in=candidates).values_list("user_id", "muted_types"))
-    entries = []
-    for delivery in everyone:
-        if delivery.type in muted.get(delivery.recipient_id, ()):
-            reason = f"muted '{delivery.type}' notifications"
-        elif delivery.shows_actor and delivery.recipient_id in blocked:
-            reason = "blocked the actor"
-        else:
-            entries.append(AudienceEntry(delivery.recipient_id, delivery.type.value, True, ""))
-            continue
-        entries.append(AudienceEntry(delivery.recipient_id, delivery.type.value, False, reason))
-    return entries
+    action = event.action
+    blocked, muted = audience_facts(event.actor_id, policy.candidate_ids(action))
+    return policy.audience(action, blocked_actor=blocked, muted=muted)
 
 
 def delivery_health(*, since) -> dict:

@@ -10,8 +10,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from video_platform import selectors as platform_selectors
+from video_platform.notification_types import INBOX_FILTERS
 
-from . import batching, policy, selectors, services
+from . import batching, policy, selectors, reading
 from .api import NotificationSerializer
 from .models import Notification
 
@@ -30,7 +31,7 @@ CATEGORY_LABELS = {
 
 def _category(request) -> str:
     category = request.GET.get("category") or request.POST.get("category")
-    return category if category in policy.INBOX_FILTERS else "all"
+    return category if category in INBOX_FILTERS else "all"
 
 
 def _items(notifications) -> list[dict]:
@@ -60,7 +61,7 @@ def inbox_page(request):
     context = {
         "category": category,
         "category_label": CATEGORY_LABELS[category],
-        "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in policy.INBOX_FILTERS],
+        "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in INBOX_FILTERS],
         "items": _items(shown[:PAGE_SIZE]),
         "unread_in_category": unread[category],
         "this_url": _inbox_url(category, page),
@@ -121,7 +122,7 @@ def inbox_badge(request):
 def notification_detail(request, pk: int):
     """"Tap for details": opening a notification reads it; a share shows the video and counts, never who."""
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
-    services.notification_mark_read(notification=notification)
+    reading.notification_mark_read(notification=notification)
     video = None
     if notification.video_id:
         # A hidden video's card is left out even for its creator: its caption leaves every inbox page.
@@ -143,7 +144,7 @@ def _back_to_inbox(category: str):
 @require_POST
 def notification_read(request, pk: int):
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
-    services.notification_mark_read(notification=notification)
+    reading.notification_mark_read(notification=notification)
     return _back_to_inbox(_category(request))
 
 
@@ -154,7 +155,7 @@ def conversation_read(request, conversation_id: int):
     get_object_or_404(platform_selectors.conversations_of(user=request.user), pk=conversation_id)
     unread = selectors.inbox_notifications(user=request.user, category="messages", unread=True)
     ids = unread.filter(conversation_id=conversation_id).values_list("pk", flat=True)
-    services.notifications_mark_read(notification_ids=list(ids))
+    reading.notifications_mark_read(notification_ids=list(ids))
     return HttpResponse(status=204)
 
 
@@ -162,5 +163,5 @@ def conversation_read(request, conversation_id: int):
 @require_POST
 def inbox_read_all(request):
     category = _category(request)
-    services.notifications_mark_all_read(user=request.user, category=category)
+    reading.notifications_mark_all_read(user=request.user, category=category)
     return _back_to_inbox(category)

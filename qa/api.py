@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox import services as inbox_services
+from inbox import batching
 
 
 class ReleaseHeldView(APIView):
@@ -33,4 +33,4 @@ class ReleaseHeldView(APIView):
     def post(self, request):
         if not (settings.DEMO_MODE or request.user.is_staff):
             raise Http404
-        return Response({"released": inbox_services.held_shares_release(everything=True)})
+        return Response({"released": batching.held_shares_release(everything=True)})

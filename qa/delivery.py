@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from inbox.models import EventStatus
+from video_platform.models import EventStatus
 
 
 class DeliveryTimeout(Exception):

@@ -27,7 +27,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client, override_settings
 
-from inbox import services as inbox_services
+from inbox import batching
+from inbox import fan_out
 from video_platform import services as platform
 from video_platform.models import Share
 
@@ -258,7 +259,7 @@ def _simulate(setup: AttackSetup, steps: list[Step], clock: SimulatedClock, resu
     creator = User.objects.create_user(username="attack_creator")
     platform.profile_update(user=creator, is_pro=True)
     video = platform.video_create(creator=creator, caption="the creator's video")
-    inbox_services.event_deliver(event_id=video.event.pk)
+    fan_out.event_deliver(event_id=video.event.pk)
     audience = [User.objects.create_user(username=f"attack_user_{index}") for index in range(setup.users)]
     view = CreatorView(creator, video)
     named_log: list[tuple[datetime, str]] = []  # what the creator saw: (when, who)
@@ -270,7 +271,7 @@ def _simulate(setup: AttackSetup, steps: list[Step], clock: SimulatedClock, resu
         if step.kind == "release":
             if not Share.objects.filter(released_at__isnull=True).exists():
                 continue  # nothing held: nothing can move
-            inbox_services.held_shares_release(now=step.at)
+            batching.held_shares_release(now=step.at)
         elif step.kind == "named":
             user = audience[step.user]
             if step.user in liked:
@@ -278,10 +279,10 @@ def _simulate(setup: AttackSetup, steps: list[Step], clock: SimulatedClock, resu
             else:
                 liked.add(step.user)
                 event = platform.like_create(user=user, video=video).event
-            inbox_services.event_deliver(event_id=event.pk)
+            fan_out.event_deliver(event_id=event.pk)
         else:
             share = platform.video_share(sharer=audience[step.user], video=video, channel="link")
-            inbox_services.event_deliver(event_id=share.event.pk)
+            fan_out.event_deliver(event_id=share.event.pk)
             unscored[share.pk] = share.sharer.username
             result.shares_made += 1
         new_shares, actors = view.poll()

@@ -18,11 +18,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 
-from inbox.models import Event, Notification
-from inbox.policy import NotificationType
-
+from inbox.models import Notification
 from video_platform import services
-from video_platform.models import Conversation, ContactPolicy
+from video_platform.contact_rules import ActionRefused
+from video_platform.models import ContactPolicy, Conversation, Event
+from video_platform.notification_types import NotificationType
 
 User = get_user_model()
 
@@ -127,7 +127,7 @@ class Simulation:
             actor = self.rng.randrange(self.user_count)
             try:
                 kind = getattr(self, f"_act_{kind}")(actor) or kind
-            except (services.ActionRefused, ValidationError) as exc:
+            except (ActionRefused, ValidationError) as exc:
                 self.result.refused[kind, _refusal_reason(exc)] += 1
             else:
                 self.result.performed[kind] += 1

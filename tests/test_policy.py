@@ -2,29 +2,16 @@
 
 import pytest
 
-from inbox.policy import (
-    CATEGORY_OF_TYPE,
-    Action,
-    ActionKind,
-    ContactKind,
-    Delivery,
-    NotificationType,
-    candidate_ids,
-    contact_refusal,
-    deliveries,
-    excerpt_for,
-    follower_deliveries,
-    notification_text,
-    quoted_excerpt,
-    shows_actor,
-)
+from inbox.policy import Delivery, audience, candidate_ids, deliveries, excerpt_for, follower_deliveries, notification_text, quoted_excerpt, shows_actor
+from video_platform.actions import ActionKind, RecordedAction
+from video_platform.notification_types import CATEGORY_OF_TYPE, NotificationType
 
 T = NotificationType
 ACTOR, CREATOR, ALICE, BOB, CAROL = 1, 2, 3, 4, 5
 
 
 def share(channel="link", *, actor=ACTOR, creator=CREATOR, tagged=(), recipients=()):
-    return Action(
+    return RecordedAction(
         kind=ActionKind.SHARE,
         actor_id=actor,
         creator_id=creator,
@@ -76,17 +63,17 @@ def test_dm_share_gives_a_recipient_creator_only_the_message():
 
 
 def test_dm_text_message_notifies_the_other_participants():
-    action = Action(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB}))
+    action = RecordedAction(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB}))
     assert delivered(action) == {ALICE: T.MESSAGE, BOB: T.MESSAGE}
 
 
 def test_follow_notifies_the_followed_user():
-    action = Action(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE)
+    action = RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE)
     assert delivered(action) == {ALICE: T.FOLLOW}
 
 
 def test_like_notifies_the_creator_with_a_grouped_like_that_shows_the_actor():
-    (like,) = deliveries(Action(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), blocked_actor=(), muted={})
+    (like,) = deliveries(RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), blocked_actor=(), muted={})
     assert (like.recipient_id, like.type, like.grouped, like.shows_actor) == (CREATOR, T.LIKE, True, True)
 
 
@@ -95,34 +82,34 @@ def test_shares_are_grouped_too():
 
 
 def test_comment_notifies_the_creator():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR)
     assert delivered(action) == {CREATOR: T.COMMENT}
 
 
 def test_mention_in_a_comment_notifies_the_mentioned_user():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
     assert delivered(action) == {CREATOR: T.COMMENT, ALICE: T.MENTION}
 
 
 def test_mentioned_creator_gets_only_the_comment_notification():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR}))
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR}))
     result = deliveries(action, blocked_actor=(), muted={})
     assert result == [Delivery(CREATOR, T.COMMENT)]
 
 
 def test_mention_in_a_caption_notifies_the_mentioned_user():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
     assert delivered(action) == {ALICE: T.MENTION}
 
 
 def test_new_post_notifies_every_follower_with_a_post():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     result = follower_deliveries(action, [ALICE, BOB, CAROL], blocked_actor=(), muted={})
     assert result == [Delivery(ALICE, T.POST), Delivery(BOB, T.POST), Delivery(CAROL, T.POST)]
 
 
 def test_follower_mentioned_in_the_caption_gets_the_mention_not_a_second_post_notification():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
     assert follower_deliveries(action, [ALICE, BOB], blocked_actor=(), muted={}) == [Delivery(BOB, T.POST)]
 
 
@@ -139,18 +126,18 @@ def test_dm_sharing_to_yourself_notifies_only_the_creator():
 
 
 def test_liking_your_own_video_notifies_nobody():
-    assert delivered(Action(kind=ActionKind.LIKE, actor_id=CREATOR, creator_id=CREATOR)) == {}
+    assert delivered(RecordedAction(kind=ActionKind.LIKE, actor_id=CREATOR, creator_id=CREATOR)) == {}
 
 
 def test_commenting_on_your_own_video_notifies_only_those_you_mention():
-    action = Action(
+    action = RecordedAction(
         kind=ActionKind.COMMENT, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({CREATOR, ALICE})
     )
     assert delivered(action) == {ALICE: T.MENTION}
 
 
 def test_a_post_never_notifies_its_creator_even_as_a_listed_follower():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     assert follower_deliveries(action, [CREATOR, ALICE], blocked_actor=(), muted={}) == [Delivery(ALICE, T.POST)]
 
 
@@ -180,31 +167,31 @@ def test_dm_recipient_who_blocked_the_sharer_gets_no_message():
 
 
 def test_blocker_gets_no_dm_text_message():
-    action = Action(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB}))
+    action = RecordedAction(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB}))
     assert delivered(action, blocked_actor=[ALICE]) == {BOB: T.MESSAGE}
 
 
 def test_blocker_gets_no_follow_notification():
-    assert delivered(Action(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE), blocked_actor=[ALICE]) == {}
+    assert delivered(RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE), blocked_actor=[ALICE]) == {}
 
 
 def test_blocker_gets_no_like_notification():
-    action = Action(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR)
     assert delivered(action, blocked_actor=[CREATOR]) == {}
 
 
 def test_blocker_gets_no_comment_notification():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR)
     assert delivered(action, blocked_actor=[CREATOR]) == {}
 
 
 def test_blocker_gets_no_mention_notification():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
     assert delivered(action, blocked_actor=[ALICE]) == {CREATOR: T.COMMENT}
 
 
 def test_follower_who_blocked_the_creator_gets_no_post_notification():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     assert follower_deliveries(action, [ALICE, BOB], blocked_actor={ALICE}, muted={}) == [Delivery(BOB, T.POST)]
 
 
@@ -231,10 +218,10 @@ def test_muted_messages_are_not_delivered():
 @pytest.mark.parametrize(
     ("action", "muted_type"),
     [
-        (Action(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=CREATOR), "follow"),
-        (Action(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), "like"),
-        (Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR), "comment"),
-        (Action(kind=ActionKind.POST, actor_id=ACTOR, creator_id=ACTOR, mentioned=frozenset({CREATOR})), "mention"),
+        (RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=CREATOR), "follow"),
+        (RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), "like"),
+        (RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR), "comment"),
+        (RecordedAction(kind=ActionKind.POST, actor_id=ACTOR, creator_id=ACTOR, mentioned=frozenset({CREATOR})), "mention"),
     ],
 )
 def test_a_muted_type_is_not_delivered(action, muted_type):
@@ -242,13 +229,13 @@ def test_a_muted_type_is_not_delivered(action, muted_type):
 
 
 def test_muted_posts_are_not_delivered_to_that_follower():
-    action = Action(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     result = follower_deliveries(action, [ALICE, BOB], blocked_actor=(), muted={ALICE: ["post"]})
     assert result == [Delivery(BOB, T.POST)]
 
 
 def test_muting_one_type_leaves_the_others_delivered():
-    action = Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
     assert delivered(action, muted={CREATOR: ["like", "share"]}) == {CREATOR: T.COMMENT, ALICE: T.MENTION}
 
 
@@ -257,8 +244,8 @@ def test_muting_one_type_leaves_the_others_delivered():
     [
         share("tag", tagged=[CREATOR, ALICE, BOB]),
         share("dm", recipients=[CREATOR, ALICE, BOB]),
-        Action(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR, ALICE})),
-        Action(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB, ACTOR})),
+        RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR, ALICE})),
+        RecordedAction(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB, ACTOR})),
     ],
 )
 def test_each_recipient_gets_at_most_one_notification_per_action(action):
@@ -315,46 +302,15 @@ def test_categories_follow_the_inbox_tabs():
     }
 
 
-@pytest.mark.parametrize("kind", list(ContactKind))
-def test_contact_is_refused_by_a_user_who_blocked_the_actor(kind):
-    reason = contact_refusal(
-        kind=kind, target_username="ana", policy="everyone", blocked_actor=True, actor_follows_target=True
-    )
-    assert "@ana" in reason and "blocked" in reason
-
-
-@pytest.mark.parametrize("kind", list(ContactKind))
-def test_contact_is_refused_by_a_nobody_policy(kind):
-    reason = contact_refusal(
-        kind=kind, target_username="ana", policy="nobody", blocked_actor=False, actor_follows_target=True
-    )
-    assert "@ana" in reason and "don't allow" in reason
-
-
-@pytest.mark.parametrize("kind", list(ContactKind))
-def test_contact_is_refused_to_non_followers_by_a_followers_policy(kind):
-    reason = contact_refusal(
-        kind=kind, target_username="ana", policy="followers", blocked_actor=False, actor_follows_target=False
-    )
-    assert "followers" in reason
-
-
-@pytest.mark.parametrize(("policy", "follows"), [("followers", True), ("everyone", False), ("everyone", True)])
-def test_contact_is_allowed_by_the_policy(policy, follows):
-    refusal = contact_refusal(
-        kind=ContactKind.DM, target_username="ana", policy=policy, blocked_actor=False, actor_follows_target=follows
-    )
-    assert refusal is None
-
-
-def test_refusals_say_which_kind_of_contact_was_refused():
-    dm = contact_refusal(
-        kind=ContactKind.DM, target_username="ana", policy="nobody", blocked_actor=False, actor_follows_target=False
-    )
-    tag = contact_refusal(
-        kind=ContactKind.TAG, target_username="ana", policy="nobody", blocked_actor=False, actor_follows_target=False
-    )
-    assert "direct messages" in dm and "tag or mention" in tag
+def test_audience_says_why_each_person_was_left_out():
+    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE, BOB}))
+    verdicts = audience(action, blocked_actor=[ALICE], muted={BOB: ["mention"]})
+    assert [(v.delivery.recipient_id, v.delivery.type, v.left_out_because) for v in verdicts] == [
+        (CREATOR, T.COMMENT, ""),
+        (ALICE, T.MENTION, "blocked the actor"),
+        (BOB, T.MENTION, "muted 'mention' notifications"),
+    ]
+    assert [v.delivery for v in verdicts if v.delivered] == deliveries(action, blocked_actor=[ALICE], muted={BOB: ["mention"]})
 
 
 def test_a_hidden_videos_notifications_quote_nothing_of_it_but_a_message_keeps_its_words():

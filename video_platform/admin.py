@@ -4,26 +4,18 @@ view-only here: editing them by hand would bypass the services; moderation is hi
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import BooleanField, Count, Prefetch, Value
+from django.db.models import Count, Prefetch
 from django.utils.html import format_html, format_html_join
 
-from inbox.admin import (
-    admin_link,
-    shown_sharers,
-    changelist_link,
-    html_table,
-    may_read_direct_messages,
-    may_see_sharers,
-    notifications_table,
-)
-from inbox.models import Event, Notification
-from inbox.selectors import inbox_unread_counts
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from . import services
 from .models import (
     Block,
     Comment,
     Conversation,
+    Event,
     Follow,
     FollowedPair,
     Like,
@@ -38,8 +30,44 @@ from .models import (
 )
 
 User = get_user_model()
-RECENT_INBOX_ROWS = 20
+# Direct-message text (message notifications' excerpts, message events' payloads) is shown only to
+# staff who may open conversations: Support may not.
+DIRECT_MESSAGES_PERMISSION = "platform.view_message"
+# Who shared what is shown only to staff who may open shares; Support and Moderator may not.
+SHARES_PERMISSION = "platform.view_share"
 RECENT_SHARE_ROWS = 50
+
+
+def may_read_direct_messages(request) -> bool:
+    return request.user.has_perm(DIRECT_MESSAGES_PERMISSION)
+
+
+def may_see_sharers(request) -> bool:
+    return request.user.has_perm(SHARES_PERMISSION)
+
+
+def shown_sharers(row) -> bool:
+    """Whether the staff member viewing this admin row may see sharers (a row of SharerWithheldAdmin)."""
+    return getattr(row, "viewer_sees_sharers", False)
+
+
+def admin_link(obj, label=None) -> str:
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if label is None else label)
+
+
+def changelist_link(model, label: str, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
+
+
+def html_table(headers, rows) -> str:
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    cells = (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)) for row in rows)
+    body = format_html_join("", "<tr>{}</tr>", ((row_cells,) for row_cells in cells))
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -69,14 +97,12 @@ class ShareloopUserAdmin(UserAdmin):
     search_fields = ("username", "email", "profile__display_name")
     list_select_related = ("profile",)
     date_hierarchy = "date_joined"
-    readonly_fields = ("last_login", "date_joined", "unread_counts", "inbox", "inbox_without_message_text",
-                       "contact_settings", "blocked_users", "activity")  # fmt: skip
+    readonly_fields = ("last_login", "date_joined", "contact_settings", "blocked_users", "activity")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
-        inbox = "inbox" if may_read_direct_messages(request) else "inbox_without_message_text"
         account, *rest = fieldsets
         if not self.has_change_permission(request, obj):
             # The read-only password widget still renders a "Reset password" button: view-only staff get none.
@@ -84,15 +110,8 @@ class ShareloopUserAdmin(UserAdmin):
             account = (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
         return (
             account,
-            ("Inbox: what this user sees", {"fields": ("unread_counts", inbox)}),
             ("Why a notification might not reach them", {"fields": ("contact_settings", "blocked_users", "activity")}),
             *((name, {**options, "classes": ("collapse",)}) for name, options in rest),
-        )
-
-    def get_queryset(self, request):
-        # The inbox table names a tagger or DM sharer only to staff who may see sharers.
-        return super().get_queryset(request).annotate(
-            viewer_sees_sharers=Value(may_see_sharers(request), BooleanField())
         )
 
     def get_inline_instances(self, request, obj=None):
@@ -108,35 +127,6 @@ class ShareloopUserAdmin(UserAdmin):
     def is_pro(self, user):
         profile = getattr(user, "profile", None)
         return bool(profile and profile.is_pro)
-
-    @admin.display(description="unread")
-    def unread_counts(self, user):
-        counts = inbox_unread_counts(user=user)
-        by_category = ", ".join(f"{name} {n}" for name, n in counts["by_category"].items())
-        return f"{counts['total']} unread ({by_category})"
-
-    def _inbox(self, user, *, with_message_text):
-        recent = (
-            Notification.objects.filter(recipient=user)
-            .select_related("recipient", "actor")
-            .order_by("-updated_at", "-id")[:RECENT_INBOX_ROWS]
-        )
-        table = notifications_table(
-            recent,
-            with_message_text=with_message_text,
-            with_sharers=shown_sharers(user),
-            recipient_column=False,
-        )
-        every = changelist_link(Notification, "all their notifications", recipient__id__exact=user.pk)
-        return format_html("{}<p>Latest {} first. {}</p>", table, RECENT_INBOX_ROWS, every)
-
-    @admin.display(description="recent notifications")
-    def inbox(self, user):
-        return self._inbox(user, with_message_text=True)
-
-    @admin.display(description="recent notifications")
-    def inbox_without_message_text(self, user):
-        return self._inbox(user, with_message_text=False)
 
     @admin.display(description="settings (edit below, in Profile)")
     def contact_settings(self, user):
@@ -263,15 +253,17 @@ class VideoAdmin(HideableAdmin):
         text = f"Recounted {len(videos)} video(s): " + ("; ".join(fixes) if fixes else "all counts were right.")
         self.message_user(request, text, messages.SUCCESS)
 
-    @admin.display(description="related rows")
-    def related(self, video):
-        return format_html(
-            "{} · {} · {} · {}",
+    def related_links(self, video) -> list[str]:
+        """Links to the rows about this video; apps that keep more of them add theirs."""
+        return [
             changelist_link(Event, "events on this video", video__id__exact=video.pk),
             changelist_link(Comment, "comments", video__id__exact=video.pk),
             changelist_link(Like, "likes", video__id__exact=video.pk),
-            changelist_link(Notification, "notifications about it", video__id__exact=video.pk),
-        )
+        ]
+
+    @admin.display(description="related rows")
+    def related(self, video):
+        return format_html_join(" · ", "{}", ((link,) for link in self.related_links(video)))
 
     @admin.display(description="counts (stored / counted from rows)")
     def counts_from_rows(self, video):

@@ -27,8 +27,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inbox.policy import NOTIFICATION_TYPES
-
 from . import selectors, services, throttles
 from .models import (
     CAPTION_MAX_LENGTH,
@@ -39,6 +37,7 @@ from .models import (
     ShareChannel,
     Video,
 )
+from .notification_types import NOTIFICATION_TYPES
 from .parsers import JSONParser
 from .usernames import username_normalise
 

@@ -3,9 +3,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from inbox.policy import NotificationType
-
 from .models import CAPTION_MAX_LENGTH, CLIP_MAX_BYTES, COMMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH, ContactPolicy, Profile
+from .notification_types import NotificationType
 from .usernames import username_normalise
 
 User = get_user_model()

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from .actions import ActionKind, RecordedAction
+
 User = settings.AUTH_USER_MODEL
 
 CAPTION_MAX_LENGTH = 300
@@ -25,7 +27,7 @@ class Profile(models.Model):
     is_pro = models.BooleanField(default=False)
     dm_policy = models.CharField(max_length=10, choices=ContactPolicy.choices, default=ContactPolicy.EVERYONE)
     tag_policy = models.CharField(max_length=10, choices=ContactPolicy.choices, default=ContactPolicy.EVERYONE)
-    # Notification types this user does not want delivered (values of inbox.policy.NotificationType).
+    # Notification types this user does not want delivered (values of notification_types.NotificationType).
     muted_types = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
@@ -207,3 +209,52 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40] or f"video {self.video_id}"
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    HELD = "held", "Held"  # fanned out, but anonymous notifications wait for their batch window
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Event(models.Model):
+    """The outbox: one user action as a typed record (``video_platform.actions.RecordedAction``), written in the
+    action's transaction. Its consumer, the inbox fan-out, fills in the delivery fields below.
+
+    The table keeps its first name, ``inbox_event``: the inbox owned it before the social core did.
+    """
+
+    kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in ActionKind])
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events")
+    video = models.ForeignKey("platform.Video", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # RecordedAction.to_payload(): the facts consumers need (tagged, recipients, mentioned, the action's rows).
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=7, choices=EventStatus.choices, default=EventStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # While held: when the batch window holding its anonymous notifications is released.
+    release_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    # How many inbox rows this event created or bumped.
+    notification_count = models.PositiveIntegerField(default=0)
+    # A new post's follower fan-out: upper follower-id bound of each chunk, frozen when planned.
+    chunk_bounds = models.JSONField(null=True, blank=True)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "inbox_event"
+        indexes = [
+            models.Index(
+                fields=["dispatched_at"], name="event_pending", condition=Q(status=EventStatus.PENDING)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event #{self.pk} {self.kind} ({self.status})"
+
+    @property
+    def action(self) -> RecordedAction:
+        return RecordedAction.from_event(self)

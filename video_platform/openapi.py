@@ -7,7 +7,7 @@ which is a plain Django view because DRF's content negotiation answers 406 to ``
 
 from django.conf import settings
 
-from inbox.policy import CATEGORIES, NotificationType
+from .notification_types import CATEGORIES, NOTIFICATION_TYPES
 
 DESCRIPTION = """
 A simulated short-video platform whose inbox never names a sharer: a creator learns **that** a video
@@ -43,8 +43,6 @@ inboxes is asynchronous (a Celery worker); poll `GET /api/events/{id}/` until `s
 **Live updates.** `GET /api/inbox/stream/` is a Server-Sent Events stream (see its operation).
 """.strip()
 
-# One enum component for every notification-type field (the model's choices are value-value pairs).
-NOTIFICATION_TYPE_CHOICES = [t.value for t in NotificationType]
 
 ERROR_COMPONENTS = {
     "ErrorDetail": {

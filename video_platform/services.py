@@ -9,16 +9,14 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from inbox import policy
-from inbox.policy import ActionKind, ContactKind
-from inbox.services import event_record
-
+from .actions import ActionKind, RecordedAction
+from .contact_rules import ContactKind, contact_check
 from .models import (
     Block,
     Comment,
@@ -36,14 +34,12 @@ from .models import (
     Video,
     VideoView,
 )
+from .notification_types import NOTIFICATION_TYPES
+from .outbox import event_record
 from .usernames import username_normalise, username_problem
 
 User = get_user_model()
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
-
-
-class ActionRefused(PermissionDenied):
-    """A block or a DM/tag policy forbids the action: answered 403 with the reason as ``detail``."""
 
 
 class SelfActionRefused(ValidationError):
@@ -60,39 +56,6 @@ def mentioned_users(text: str, *, actor) -> list:
     """Existing users @mentioned in ``text``, the actor left out; unknown names are just text."""
     names = {username_normalise(match.rstrip(".")) for match in MENTION_PATTERN.findall(text)}
     return list(User.objects.filter(username__in=names).exclude(pk=actor.pk).order_by("pk"))
-
-
-def contact_refusals(*, actor, targets: Iterable, kind: ContactKind) -> dict[int, str]:
-    """Why the actor may not DM (``dm``) or tag (``tag``) each target, by user id; allowed targets are absent."""
-    targets = [t for t in targets if t.pk != actor.pk]
-    if not targets:
-        return {}
-    ids = [t.pk for t in targets]
-    blocked_by = set(Block.objects.filter(blocked=actor, blocker_id__in=ids).values_list("blocker_id", flat=True))
-    follows = set(Follow.objects.filter(follower=actor, followee_id__in=ids).values_list("followee_id", flat=True))
-    policies = dict(
-        Profile.objects.filter(user_id__in=ids).values_list(
-            "user_id", "dm_policy" if kind == ContactKind.DM else "tag_policy"
-        )
-    )
-    refusals = {}
-    for target in targets:
-        reason = policy.contact_refusal(
-            kind=kind,
-            target_username=target.get_username(),
-            policy=policies.get(target.pk, "everyone"),
-            blocked_actor=target.pk in blocked_by,
-            actor_follows_target=target.pk in follows,
-        )
-        if reason:
-            refusals[target.pk] = reason
-    return refusals
-
-
-def _check_contact(*, actor, targets: Iterable, kind: ContactKind) -> None:
-    refusals = contact_refusals(actor=actor, targets=targets, kind=kind)
-    if refusals:
-        raise ActionRefused(next(iter(refusals.values())))
 
 
 @transaction.atomic
@@ -127,7 +90,7 @@ def user_create(*, username: str, password: str, display_name: str = "", email: 
 def profile_update(*, user, **fields) -> Profile:
     muted = fields.get("muted_types")
     if muted is not None:
-        unknown = sorted(set(muted) - {t.value for t in policy.NotificationType})
+        unknown = sorted(set(muted) - set(NOTIFICATION_TYPES))
         if unknown:
             raise ValidationError({"muted_types": f"Unknown notification types: {', '.join(unknown)}."})
         fields["muted_types"] = sorted(set(muted))
@@ -147,7 +110,9 @@ def follow_create(*, follower, followee) -> Follow:
     follow.event = None
     if follow.created and FollowedPair.objects.get_or_create(follower=follower, followee=followee)[1]:
         follow.event = event_record(
-            kind=ActionKind.FOLLOW, actor=follower, payload={"followee": followee.pk, "follow_id": follow.pk}
+            action=RecordedAction(
+                kind=ActionKind.FOLLOW, actor_id=follower.pk, followee_id=followee.pk, follow_id=follow.pk
+            )
         )
     return follow
 
@@ -170,13 +135,17 @@ def block_delete(*, blocker, blocked) -> None:
 @transaction.atomic
 def video_create(*, creator, caption: str, clip=None) -> Video:
     mentioned = mentioned_users(caption, actor=creator)
-    _check_contact(actor=creator, targets=mentioned, kind=ContactKind.TAG)
+    contact_check(actor=creator, targets=mentioned, kind=ContactKind.TAG)
     video = Video.objects.create(creator=creator, caption=caption, clip=clip or "")
     video.event = event_record(
-        kind=ActionKind.POST,
-        actor=creator,
-        video=video,
-        payload={"mentioned": [u.pk for u in mentioned], "text": caption},
+        action=RecordedAction(
+            kind=ActionKind.POST,
+            actor_id=creator.pk,
+            video_id=video.pk,
+            creator_id=creator.pk,
+            mentioned=frozenset(u.pk for u in mentioned),
+            text=caption,
+        )
     )
     return video
 
@@ -206,7 +175,15 @@ def like_create(*, user, video: Video) -> Like:
     if like.created:
         Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
         if LikedPair.objects.get_or_create(user=user, video=video)[1]:
-            like.event = event_record(kind=ActionKind.LIKE, actor=user, video=video, payload={"like_id": like.pk})
+            like.event = event_record(
+                action=RecordedAction(
+                    kind=ActionKind.LIKE,
+                    actor_id=user.pk,
+                    video_id=video.pk,
+                    creator_id=video.creator_id,
+                    like_id=like.pk,
+                )
+            )
     return like
 
 
@@ -220,14 +197,19 @@ def like_delete(*, user, video: Video) -> None:
 @transaction.atomic
 def comment_create(*, author, video: Video, text: str) -> Comment:
     mentioned = mentioned_users(text, actor=author)
-    _check_contact(actor=author, targets=mentioned, kind=ContactKind.TAG)
+    contact_check(actor=author, targets=mentioned, kind=ContactKind.TAG)
     comment = Comment.objects.create(author=author, video=video, text=text)
     Video.objects.filter(pk=video.pk).update(comment_count=F("comment_count") + 1)
     comment.event = event_record(
-        kind=ActionKind.COMMENT,
-        actor=author,
-        video=video,
-        payload={"comment_id": comment.pk, "mentioned": [u.pk for u in mentioned], "text": text},
+        action=RecordedAction(
+            kind=ActionKind.COMMENT,
+            actor_id=author.pk,
+            video_id=video.pk,
+            creator_id=video.creator_id,
+            mentioned=frozenset(u.pk for u in mentioned),
+            comment_id=comment.pk,
+            text=text,
+        )
     )
     return comment
 
@@ -241,7 +223,7 @@ def conversation_get_or_create(*, creator, participants: Iterable) -> tuple[Conv
     others = [u for u in participants if u.pk != creator.pk]
     if not others:
         raise ValidationError({"participants": "Name at least one other user."})
-    _check_contact(actor=creator, targets=others, kind=ContactKind.DM)
+    contact_check(actor=creator, targets=others, kind=ContactKind.DM)
     with transaction.atomic():
         conversation, created = Conversation.objects.get_or_create(key=_conversation_key([creator, *others]))
         if created:
@@ -262,18 +244,18 @@ def message_send(*, sender, conversation: Conversation, text: str, video: Video 
     if not text:
         raise ValidationError({"text": "Write something or attach a video."})
     others = list(conversation.participants.exclude(pk=sender.pk))
-    _check_contact(actor=sender, targets=others, kind=ContactKind.DM)
+    contact_check(actor=sender, targets=others, kind=ContactKind.DM)
     message = Message.objects.create(conversation=conversation, sender=sender, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     message.event = event_record(
-        kind=ActionKind.MESSAGE,
-        actor=sender,
-        payload={
-            "recipients": [u.pk for u in others],
-            "conversation_id": conversation.pk,
-            "message_id": message.pk,
-            "text": text,
-        },
+        action=RecordedAction(
+            kind=ActionKind.MESSAGE,
+            actor_id=sender.pk,
+            recipients=frozenset(u.pk for u in others),
+            conversations={u.pk: conversation.pk for u in others},
+            message_id=message.pk,
+            text=text,
+        )
     )
     return message
 
@@ -320,8 +302,8 @@ def video_share(
         recipients = []
     _refuse_self_action(actor=sharer, targets=tagged, verb="tag")
     _refuse_self_action(actor=sharer, targets=recipients, verb="send a video to")
-    _check_contact(actor=sharer, targets=tagged, kind=ContactKind.TAG)
-    _check_contact(actor=sharer, targets=recipients, kind=ContactKind.DM)
+    contact_check(actor=sharer, targets=tagged, kind=ContactKind.TAG)
+    contact_check(actor=sharer, targets=recipients, kind=ContactKind.DM)
 
     # Under share batching the fan-out releases the share into the public count: at once when it names the
     # creator, at its window's release when it does not (SHARE_NOTIFICATION_BATCH_SECONDS, docs/privacy.md).
@@ -333,13 +315,13 @@ def video_share(
     conversations = {}
     if conversation is not None:
         _message_post(conversation=conversation, sender=sharer, text=message, video=video, share=share)
-        conversations = {str(recipient.pk): conversation.pk for recipient in recipients}
+        conversations = {recipient.pk: conversation.pk for recipient in recipients}
     else:
         for recipient in recipients:
             chat, _ = Conversation.objects.get_or_create(key=_conversation_key([sharer, recipient]))
             chat.participants.add(sharer, recipient)
             _message_post(conversation=chat, sender=sharer, text=message, video=video, share=share)
-            conversations[str(recipient.pk)] = chat.pk
+            conversations[recipient.pk] = chat.pk
     if recipients:
         share.recipients.set(recipients)
     if counted_now:
@@ -347,17 +329,18 @@ def video_share(
     else:
         video.share_count = Video.objects.filter(pk=video.pk).values_list("share_count", flat=True).get()
     share.event = event_record(
-        kind=ActionKind.SHARE,
-        actor=sharer,
-        video=video,
-        payload={
-            "share_id": share.pk,
-            "channel": channel,
-            "tagged": [u.pk for u in tagged],
-            "recipients": [u.pk for u in recipients],
-            "conversations": conversations,
-            "text": message,
-        },
+        action=RecordedAction(
+            kind=ActionKind.SHARE,
+            actor_id=sharer.pk,
+            video_id=video.pk,
+            creator_id=video.creator_id,
+            channel=channel,
+            tagged=frozenset(u.pk for u in tagged),
+            recipients=frozenset(u.pk for u in recipients),
+            conversations=conversations,
+            share_id=share.pk,
+            text=message,
+        )
     )
     return share
 

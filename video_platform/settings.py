@@ -159,7 +159,7 @@ SPECTACULAR_SETTINGS |= {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ContactPolicyEnum": "video_platform.models.ContactPolicy",
-        "NotificationTypeEnum": "video_platform.openapi.NOTIFICATION_TYPE_CHOICES",
+        "NotificationTypeEnum": "video_platform.notification_types.NOTIFICATION_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

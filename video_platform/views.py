@@ -16,9 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from inbox.policy import ContactKind
-
 from . import selectors, services
+from .contact_rules import ActionRefused, ContactKind, contact_refusals
 from .forms import CommentForm, MessageForm, NewConversationForm, SettingsForm, ShareForm, SignUpForm, VideoForm
 
 User = get_user_model()
@@ -59,7 +58,7 @@ def video_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             video = services.video_create(creator=request.user, **form.cleaned_data)
-        except (services.ActionRefused, ValidationError) as error:
+        except (ActionRefused, ValidationError) as error:
             _add_service_error(form, "caption", error)
         else:
             messages.success(request, "Your video is posted.")
@@ -137,7 +136,7 @@ def video_comment(request, pk: int):
     if form.is_valid():
         try:
             services.comment_create(author=request.user, video=video, text=form.cleaned_data["text"])
-        except (services.ActionRefused, ValidationError) as error:
+        except (ActionRefused, ValidationError) as error:
             _add_service_error(form, "text", error)
         else:
             return redirect(reverse("video", kwargs={"pk": pk}) + "#comments")
@@ -147,8 +146,8 @@ def video_comment(request, pk: int):
 def _share_people(request, contacts) -> dict:
     """Each contact with why they can't be tagged or messaged, by the same rule the services enforce."""
     people = list(contacts)
-    tag_refused = services.contact_refusals(actor=request.user, targets=people, kind=ContactKind.TAG)
-    dm_refused = services.contact_refusals(actor=request.user, targets=people, kind=ContactKind.DM)
+    tag_refused = contact_refusals(actor=request.user, targets=people, kind=ContactKind.TAG)
+    dm_refused = contact_refusals(actor=request.user, targets=people, kind=ContactKind.DM)
     return {
         "tag_people": [(person, tag_refused.get(person.pk)) for person in people],
         "dm_people": [(person, dm_refused.get(person.pk)) for person in people],
@@ -171,7 +170,7 @@ def share_sheet(request, pk: int):
                 recipients=data["recipients"],
                 message=data["message"],
             )
-        except (services.ActionRefused, ValidationError) as error:
+        except (ActionRefused, ValidationError) as error:
             _add_service_error(form, "tagged" if data["channel"] == "tag" else "recipients", error)
         else:
             done = {"link": "Link copied and shared.", "tag": "Reposted with your tags.", "dm": "Sent to your friends."}
@@ -280,7 +279,7 @@ def conversations(request):
             conversation, _ = services.conversation_get_or_create(
                 creator=request.user, participants=[form.cleaned_data["username"]]
             )
-        except (services.ActionRefused, ValidationError) as error:
+        except (ActionRefused, ValidationError) as error:
             _add_service_error(form, "username", error)
         else:
             return redirect("conversation", pk=conversation.pk)
@@ -299,7 +298,7 @@ def conversation(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.message_send(sender=request.user, conversation=chat, text=form.cleaned_data["text"])
-        except (services.ActionRefused, ValidationError) as error:
+        except (ActionRefused, ValidationError) as error:
             _add_service_error(form, "text", error)
         else:
             return redirect("conversation", pk=pk)

@@ -28,7 +28,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from inbox import services as inbox_services
+from inbox import batching
 from qa.delivery import DeliveryTimeout, delivery_timeout_message
 from video_platform import services
 from video_platform.models import Block, Follow, Video
@@ -454,7 +454,7 @@ class ScenarioRun:
             status = client.get(f"/api/events/{event_id}/").json()["status"]
             if status == "held":
                 # Production batching: release what this run's users wait for, never anyone else's shares.
-                inbox_services.held_shares_release(everything=True, recipient_ids=self.user_ids)
+                batching.held_shares_release(everything=True, recipient_ids=self.user_ids)
             elif status != "pending":
                 return status
             if time.monotonic() > deadline:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import jsonschema
 import yaml
 
-from inbox.policy import CATEGORIES, NotificationType
+from video_platform.notification_types import CATEGORIES, NotificationType
 from video_platform.models import CAPTION_MAX_LENGTH, ContactPolicy
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"

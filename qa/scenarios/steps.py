@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, field
 
-from inbox.policy import INBOX_FILTERS, NotificationType
+from video_platform.notification_types import INBOX_FILTERS, NotificationType
 
 NAME = r"[A-Za-z][A-Za-z0-9_]*"
 NAMES = rf"{NAME}(?:\s*,\s*{NAME})*"

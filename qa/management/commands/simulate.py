@@ -6,7 +6,7 @@ from json import dumps
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inbox import services as inbox_services
+from inbox import batching
 from qa.delivery import DeliveryTimeout, events_wait_delivered, worker_process
 from qa.simulation import (
     SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events, simulated_user_ids, simulation_summary,
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             with tqdm(desc="delivery", unit="event") as bar:
                 statuses = self._wait(simulation, timeout, bar)
             if release_held and statuses["held"]:
-                inbox_services.held_shares_release(everything=True, recipient_ids=simulated_user_ids(simulation.prefix))
+                batching.held_shares_release(everything=True, recipient_ids=simulated_user_ids(simulation.prefix))
                 statuses = self._wait(simulation, timeout)
         if statuses["held"]:
             self.stderr.write(

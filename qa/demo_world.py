@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from analytics.selectors import today_utc
 from analytics.services import days_between, rollup_day
-from inbox.models import Event
-from inbox.services import event_deliver, held_shares_release, notifications_mark_all_read, post_chunk_deliver
-
-from . import services
-from .models import ProfileView, ShareChannel, Video, VideoView
+from inbox.batching import held_shares_release
+from inbox.fan_out import event_deliver, post_chunk_deliver
+from inbox.reading import notifications_mark_all_read
+from video_platform import services
+from video_platform.models import Event, ProfileView, ShareChannel, Video, VideoView
 
 User = get_user_model()
 

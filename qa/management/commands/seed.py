@@ -1,4 +1,4 @@
-"""Idempotent demo data: named users with known passwords and a lived-in world (video_platform/demo_world.py).
+"""Idempotent demo data: named users with known passwords and a lived-in world (qa/demo_world.py).
 
 The world is built once: running it again changes nothing (and restores the demo passwords);
 ``--reset`` deletes the users first, which takes everything they did with them, and builds the same
@@ -13,7 +13,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from video_platform import services
-from video_platform.demo_world import DAYS, FANS, World, world_exists
+from qa.demo_world import DAYS, FANS, World, world_exists
 from video_platform.models import Conversation
 
 User = get_user_model()
