@@ -294,13 +294,13 @@ class EventAdmin(SharerWithheldAdmin):
 
     @admin.display(description="audience per inbox.policy")
     def audience(self, event):
-        entries = selectors.event_audience(event=event)
-        users = User.objects.in_bulk([e.recipient_id for e in entries])
+        verdicts = selectors.event_audience(event=event)
+        users = User.objects.in_bulk([v.delivery.recipient_id for v in verdicts])
         rows = [
-            (admin_link(users.get(e.recipient_id)), e.type,
-             "shown" if policy.shows_actor(e.type) else "hidden (anonymous)",
-             "delivered" if e.delivered else f"left out: {e.reason}")
-            for e in entries
+            (admin_link(users.get(v.delivery.recipient_id)), v.delivery.type,
+             "shown" if v.delivery.shows_actor else "hidden (anonymous)",
+             "delivered" if v.delivered else f"left out: {v.left_out_because}")
+            for v in verdicts
         ]  # fmt: skip
         note = "Judged by today's blocks and mutes. Nobody is notified of their own action."
         if event.kind == ActionKind.POST:

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.generic import RedirectView
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inbox import api as inbox_api
@@ -9,11 +8,6 @@ from qa import api as qa_api
 from . import api
 
 urlpatterns = [
-    # The outbox model moved from the inbox to the social core: old admin links still find its pages.
-    re_path(
-        r"^admin/inbox/event/(?P<rest>.*)$",
-        RedirectView.as_view(url="/admin/platform/event/%(rest)s", query_string=True, permanent=True),
-    ),
     path("admin/", admin.site.urls),
     path("", include("inbox.urls")),
     path("", include("video_platform.page_urls")),

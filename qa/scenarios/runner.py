@@ -29,7 +29,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from inbox import batching
-from qa.delivery import DeliveryTimeout, delivery_timeout_message
+from qa.waiting import DeliveryTimeout, delivery_timeout_message
 from video_platform import services
 from video_platform.models import Block, Follow, Video
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import jsonschema
 import yaml
 
-from video_platform.notification_types import CATEGORIES, NotificationType
+from video_platform.notification_types import CATEGORIES, NOTIFICATION_TYPES
 from video_platform.models import CAPTION_MAX_LENGTH, ContactPolicy
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
@@ -25,7 +25,7 @@ USER = {
         "display_name": {"type": "string", "maxLength": 50},
         "dm_policy": {"enum": list(ContactPolicy.values)},
         "tag_policy": {"enum": list(ContactPolicy.values)},
-        "muted_types": {"type": "array", "items": {"enum": [t.value for t in NotificationType]}},
+        "muted_types": {"type": "array", "items": {"enum": list(NOTIFICATION_TYPES)}},
         "is_pro": {"type": "boolean"},
     },
 }
@@ -34,7 +34,7 @@ NOTIFICATION = {
     "additionalProperties": False,
     "minProperties": 1,
     "properties": {
-        "type": {"enum": [t.value for t in NotificationType]},
+        "type": {"enum": list(NOTIFICATION_TYPES)},
         "category": {"enum": list(CATEGORIES)},
         "actor": {"oneOf": [NAME, {"type": "null"}]},
         "video": {"oneOf": [{"type": "string", "pattern": LABEL_PATTERN}, {"type": "null"}]},

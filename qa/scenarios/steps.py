@@ -3,13 +3,12 @@
 import re
 from dataclasses import dataclass, field
 
-from video_platform.notification_types import INBOX_FILTERS, NotificationType
+from video_platform.notification_types import INBOX_FILTERS, NOTIFICATION_TYPES
 
 NAME = r"[A-Za-z][A-Za-z0-9_]*"
 NAMES = rf"{NAME}(?:\s*,\s*{NAME})*"
 VIDEO = r"(?:video )?(?P<video>[A-Za-z0-9][A-Za-z0-9_-]*)"
 QUOTED = r'"(?P<text>(?:[^"\\]|\\.)*)"'
-NOTIFICATION_TYPES = frozenset(t.value for t in NotificationType)
 SETTINGS = ("dm_policy", "tag_policy", "muted_types", "is_pro", "display_name")
 
 # (verb, pattern of what follows the actor, how it reads in the docs and error messages)

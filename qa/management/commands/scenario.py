@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from inbox import batching
-from qa.delivery import worker_process
+from qa.worker import worker_process
 from qa.scenarios import SCHEMA, Check, ScenarioFormatError, ScenarioRun, scenario_load
 from qa.scenarios.reports import ScenarioResult, json_report, junit_xml
 from qa.scenarios.runner import (

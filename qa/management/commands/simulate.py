@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inbox import batching
-from qa.delivery import DeliveryTimeout, events_wait_delivered, worker_process
+from qa.waiting import DeliveryTimeout, events_wait_delivered
+from qa.worker import worker_process
 from qa.simulation import (
     SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events, simulated_user_ids, simulation_summary,
 )  # fmt: skip
