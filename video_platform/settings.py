@@ -16,7 +16,7 @@ env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("SHARELOOP_VAR_DIR", default=str(BASE_DIR / "var")))
 
-# Production unless DEBUG or DEMO_MODE: the secret key is required and the hardening below is on by default.
+# Production unless DEBUG or DEMO_MODE: a secret key is required; HTTPS, throttles and share batching default on.
 DEBUG = env.bool("DEBUG", default=False)
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 PRODUCTION = not (DEBUG or DEMO_MODE)
