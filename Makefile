@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test migrate seed clean scenarios
+.PHONY: install demo test lint migrate seed clean scenarios
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: export THROTTLE_RATE_LOGIN_FAILURES ?= 100000/minute
 test: install chromium
 	mkdir -p var/test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff, pinned in requirements-dev.txt and configured in pyproject.toml: the lint rules, then the formatting.
+# Both run, so one pass shows every problem.
+lint: install
+	$(PY) -m ruff check . ; status=$$?; $(PY) -m ruff format --check . && exit $$status
 
 # The browser tests (tests/test_browser.py) drive Debian's Chromium: as root it is installed as .ci/run
 # did; otherwise one line says what to install. A run of other named test files does not need it.
