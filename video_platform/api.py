@@ -40,7 +40,7 @@ from .models import (
     Video,
 )
 from .parsers import JSONParser
-from .usernames import username_normalise
+from .usernames import username_lookup
 
 User = get_user_model()
 
@@ -255,14 +255,15 @@ class CommentSerializer(StrictInputMixin, EventIdMixin, serializers.Serializer):
 
 
 class UsernameField(serializers.SlugRelatedField):
-    """An existing user named by a JSON string; a NUL character (PostgreSQL can't store one) names nobody."""
+    """An existing user named by a JSON string."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        if "\x00" in data:
+        username = username_lookup(data)
+        if username is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return super().to_internal_value(username_normalise(data))
+        return super().to_internal_value(username)
 
 
 def _usernames(required: bool = False, **kwargs):
@@ -370,10 +371,12 @@ REFUSED = OpenApiResponse(ErrorSerializer, description="A block or the target's 
 SELF = OpenApiResponse(ErrorSerializer, description="Aimed at yourself (follow, block, tag, DM a video): refused.")
 
 
-def _user(username: str):
-    if "\x00" in username:  # PostgreSQL text can't hold NUL: no such user, and no query to fail on
+def _user(username: str, users: models.QuerySet | None = None):
+    """The user a URL names (among ``users``), or a 404."""
+    username = username_lookup(username)
+    if username is None:
         raise Http404
-    return get_object_or_404(User.objects.select_related("profile"), username=username_normalise(username))
+    return get_object_or_404(User.objects.select_related("profile") if users is None else users, username=username)
 
 
 class TokenLoginSerializer(StrictInputMixin, AuthTokenSerializer):
@@ -410,10 +413,9 @@ class ProfileView(generics.RetrieveAPIView):
         return selectors.users_with_counts()
 
     def get_object(self):
-        if "\x00" in self.kwargs["username"]:
-            raise Http404
-        self.kwargs["username"] = username_normalise(self.kwargs["username"])
-        return super().get_object()
+        user = _user(self.kwargs["username"], self.get_queryset())
+        self.check_object_permissions(self.request, user)
+        return user
 
 
 class ProfileViewCountView(APIView):
