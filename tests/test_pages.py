@@ -209,6 +209,7 @@ def test_sharing_to_a_refused_person_shows_the_reason_and_saves_nothing():
         ("tag", "tagged", "A tag share needs at least one tagged user."),
         ("dm", "recipients", "A DM share needs at least one recipient."),
     ],
+    ids=["tag", "dm"],
 )
 def test_share_sheet_shows_the_share_services_error_when_nobody_is_picked_for_tag_or_dm(channel, field, error):
     sharer = UserFactory.create()
