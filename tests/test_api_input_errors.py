@@ -6,12 +6,6 @@ from .factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_opening_a_conversation_without_participants_is_a_field_error():
-    response = api_client(UserFactory.create()).post("/api/conversations/", {}, format="json")
-    assert response.status_code == 400
-    assert "participants" in response.json()
-
-
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_api_url_matching_no_route_answers_json_404(settings, debug):
     settings.DEBUG = debug

@@ -203,11 +203,20 @@ def test_sharing_to_a_refused_person_shows_the_reason_and_saves_nothing():
     assert video.share_count == 0
 
 
-def test_share_sheet_needs_someone_picked_for_tag_and_dm():
+@pytest.mark.parametrize(
+    ("channel", "field", "error"),
+    [
+        ("tag", "tagged", "A tag share needs at least one tagged user."),
+        ("dm", "recipients", "A DM share needs at least one recipient."),
+    ],
+    ids=["tag", "dm"],
+)
+def test_share_sheet_shows_the_share_services_error_when_nobody_is_picked_for_tag_or_dm(channel, field, error):
     sharer = UserFactory.create()
     video = VideoFactory.create()
-    page = browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "dm"})
-    assert page.context["form"].errors["recipients"] == ["Pick at least one friend to send it to."]
+    page = browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": channel})
+    assert page.status_code == 400
+    assert page.context["form"].errors[field] == [error]
     assert not Share.objects.exists()
 
 

@@ -1,4 +1,5 @@
-"""Page forms: they validate input; the services do the work (and refuse what the rules forbid)."""
+"""Page forms: they parse input into what the services take; the services decide what the rules refuse, and
+the pages show those errors next to the field (``views._add_service_error``)."""
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -87,7 +88,8 @@ class _UsernameChoice(forms.ModelMultipleChoiceField):
 
 
 class ShareForm(forms.Form):
-    """One form for the three channels; the submit button names the channel."""
+    """One form for the three channels; the submit button names the channel. Who a tag or DM share must name is
+    the share service's rule."""
 
     channel = forms.ChoiceField(choices=[("link", "Copy link"), ("tag", "Tag people"), ("dm", "Send to friends")])
     tagged = _UsernameChoice(
@@ -106,14 +108,6 @@ class ShareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["tagged"].queryset = contacts
         self.fields["recipients"].queryset = contacts
-
-    def clean(self):
-        data = super().clean()
-        if data.get("channel") == "tag" and not data.get("tagged"):
-            self.add_error("tagged", "Pick at least one person to tag.")
-        if data.get("channel") == "dm" and not data.get("recipients"):
-            self.add_error("recipients", "Pick at least one friend to send it to.")
-        return data
 
 
 class SettingsForm(forms.ModelForm):

@@ -40,6 +40,8 @@ from .usernames import username_normalise, username_problem
 
 User = get_user_model()
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
+# Also the API's answer to a longer list, which it refuses before looking anyone up.
+SHARE_TOO_MANY_PEOPLE = f"A share can name at most {SHARE_MAX_PEOPLE} people."
 
 
 class SelfActionRefused(ValidationError):
@@ -241,7 +243,7 @@ def message_send(*, sender, conversation: Conversation, text: str, video: Video 
         message = share.messages.get()
         message.event = share.event
         return message
-    if not text:
+    if not text.strip():
         raise ValidationError({"text": "Write something or attach a video."})
     others = list(conversation.participants.exclude(pk=sender.pk))
     contact_check(actor=sender, targets=others, kind=ContactKind.DM)
@@ -290,12 +292,12 @@ def video_share(
     if channel not in ShareChannel.values:
         raise ValidationError({"channel": f'"{channel}" is not a valid choice.'})
     if channel == ShareChannel.TAG and not tagged:
-        raise ValidationError({"tagged": "Tag at least one user."})
+        raise ValidationError({"tagged": "A tag share needs at least one tagged user."})
     if channel == ShareChannel.DM and not recipients:
-        raise ValidationError({"recipients": "Name at least one recipient."})
+        raise ValidationError({"recipients": "A DM share needs at least one recipient."})
     for field, people in (("tagged", tagged), ("recipients", recipients)):
         if len({person.pk for person in people}) > SHARE_MAX_PEOPLE:
-            raise ValidationError({field: f"A share can name at most {SHARE_MAX_PEOPLE} people."})
+            raise ValidationError({field: SHARE_TOO_MANY_PEOPLE})
     if channel != ShareChannel.TAG:
         tagged = []
     if channel != ShareChannel.DM:

@@ -18,6 +18,14 @@ def username_normalise(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).lower()
 
 
+def username_lookup(raw: str) -> str | None:
+    """The form to look ``raw`` up by, or None when it can name nobody: PostgreSQL text can't hold NUL, so such a
+    name is answered "no such user" without a query that would fail."""
+    if "\x00" in raw:
+        return None
+    return username_normalise(raw)
+
+
 def username_problem(normalised: str) -> str | None:
     """Why ``normalised`` can't be a new username, or None when it can."""
     if not normalised:

@@ -341,7 +341,7 @@ def signup(request):
         try:
             user = services.user_create(**form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_service_error(form, "username", error)
         else:
             login(request, user)
             return redirect("feed")
