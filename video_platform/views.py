@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services
 from .contact_rules import ActionRefused, ContactKind, contact_refusals
+from .usernames import username_lookup
 from .forms import CommentForm, MessageForm, NewConversationForm, SettingsForm, ShareForm, SignUpForm, VideoForm
 
 User = get_user_model()
@@ -224,9 +225,17 @@ def video_clip(request, pk: int):
     return FileResponse(video.clip.open("rb"), content_type=content_type)
 
 
+def _user_or_404(users, username: str):
+    """The user a path or form names, looked up as the API does (normalised); a name that can name nobody is a 404."""
+    name = username_lookup(username)
+    if name is None:
+        raise Http404
+    return get_object_or_404(users, username=name)
+
+
 @login_required
 def profile(request, username: str):
-    person = get_object_or_404(selectors.users_with_counts(), username=username)
+    person = _user_or_404(selectors.users_with_counts(), username)
     if _starts_a_viewing(request, f"profile:{person.pk}"):
         services.profile_view_record(profile_user=person, viewer=request.user)
     return render(
@@ -244,7 +253,7 @@ def profile(request, username: str):
 @login_required
 @require_POST
 def profile_follow(request, username: str):
-    person = get_object_or_404(User, username=username)
+    person = _user_or_404(User.objects.all(), username)
     try:
         if request.POST.get("action") == "unfollow":
             services.follow_delete(follower=request.user, followee=person)
@@ -252,23 +261,23 @@ def profile_follow(request, username: str):
             services.follow_create(follower=request.user, followee=person)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("profile", username=username)
+    return redirect("profile", username=person.username)
 
 
 @login_required
 @require_POST
 def profile_block(request, username: str):
-    person = get_object_or_404(User, username=username)
+    person = _user_or_404(User.objects.all(), username)
     try:
         if request.POST.get("action") == "unblock":
             services.block_delete(blocker=request.user, blocked=person)
-            messages.success(request, f"You unblocked @{username}.")
+            messages.success(request, f"You unblocked @{person.username}.")
         else:
             services.block_create(blocker=request.user, blocked=person)
-            messages.success(request, f"You blocked @{username}. They can't message, tag or mention you.")
+            messages.success(request, f"You blocked @{person.username}. They can't message, tag or mention you.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("profile", username=username)
+    return redirect("profile", username=person.username)
 
 
 @login_required
@@ -357,7 +366,7 @@ def demo_switch(request):
     """DEMO_MODE only: act as any user in one click, so a presenter can play every side."""
     if not settings.DEMO_MODE:
         raise Http404
-    user = get_object_or_404(User, username=request.POST.get("username", ""), is_active=True)
+    user = _user_or_404(User.objects.filter(is_active=True), request.POST.get("username", ""))
     login(request, user)
     return redirect("feed")
 
