@@ -60,7 +60,7 @@ class Figure:
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def recreate_database() -> None:
@@ -148,12 +148,12 @@ class Services:
 
     def worker_peak_rss_mib(self) -> float:
         """Peak resident memory (VmHWM) of the worker's pool processes and of its main process."""
-        peaks = []
-        for pid in self.worker_pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        return max(peaks)
+        return max(
+            int(line.split()[1]) / 1024
+            for pid in self.worker_pids()
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmHWM:")
+        )
 
     @contextmanager
     def worker_paused(self) -> Iterator[None]:

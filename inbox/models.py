@@ -42,7 +42,8 @@ class Notification(models.Model):
     count = models.PositiveIntegerField(default=1)
     unread = models.BooleanField(default=True)
     # "<type>:<video id>" while the group is open (unread); NULL once read or for ungrouped types.
-    group_key = models.CharField(max_length=40, null=True, blank=True)
+    # NULL, not "", so the unique (recipient, group_key) constraint holds only for open groups.
+    group_key = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -142,3 +143,6 @@ class ShareBatchWindow(models.Model):
 
     seconds = models.PositiveIntegerField(default=0)
     changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"share batch window {self.seconds} s" if self.seconds else "share batching off"

@@ -163,7 +163,7 @@ class World:
             for _ in range(int(popularity * self.rng.randint(2, 6))):
                 sharer = self.rng.choice(audience)
                 channel = self.rng.choices([ShareChannel.LINK, ShareChannel.TAG, ShareChannel.DM], [6, 2, 2])[0]
-                others = [u for u in people if u not in (sharer,)]
+                others = [u for u in people if u != sharer]
                 # Some tags and DMs name the creator: then the creator learns who, as the rule says.
                 named = creator if self.rng.random() < 0.3 else self.rng.choice([u for u in others if u != creator])
                 self._add(

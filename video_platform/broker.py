@@ -45,7 +45,7 @@ class FilesystemChannel(filesystem.Channel):
     """
 
     def _put(self, queue, payload, **kwargs):
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = final + ".part"  # the worker takes only names ending in .<queue>.msg
         try:

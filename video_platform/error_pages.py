@@ -42,5 +42,6 @@ class FriendlyErrorPagesMiddleware:
             return friendly_error_response(request, 404)
         if isinstance(exception, PermissionDenied):
             return friendly_error_response(request, 403)
-        logger.exception("Internal Server Error: %s", request.path)
+        # Django calls process_exception inside its own except block: the traceback is there to log.
+        logger.exception("Internal Server Error: %s", request.path)  # noqa: LOG004
         return friendly_error_response(request, 500)

@@ -1,6 +1,7 @@
 """DRF throttles that count in the shared cache and fail open: a cache (Redis) outage lets requests
 through with a warning instead of turning every write into a 500."""
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -84,7 +85,5 @@ class LoginFailuresThrottle(throttling.SimpleRateThrottle):
         """Take back a counted attempt that turned out to be the right password."""
         if self.rate is None:
             return
-        try:
+        with contextlib.suppress(RedisError, OSError, ValueError):
             self.cache.decr(self.username_key(username))
-        except (RedisError, OSError, ValueError):
-            pass

@@ -111,7 +111,7 @@ def video_counts(request, pk: int):
     seen = request.GET.get("seen", "")
     if seen == _counts_seen(video):
         return HttpResponse(status=204)
-    before = dict(zip(COUNT_FIELDS, seen.split("-"))) if seen else {}
+    before = dict(zip(COUNT_FIELDS, seen.split("-"), strict=False)) if seen else {}
     changed = [field for field in COUNT_FIELDS if before and before.get(field) != str(getattr(video, field))]
     return render(request, "platform/_live_counts.html", {"video": video, "changed": changed})
 

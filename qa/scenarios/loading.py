@@ -80,7 +80,7 @@ def scenario_load(path: str | Path) -> Scenario:
         refs.user(_mapping(video).get("creator"), ["videos", label, "creator"])
 
     known_videos, steps = set(videos), []
-    for i, where, item, group in _step_items(_items(document.get("steps"))):
+    for _, where, item, group in _step_items(_items(document.get("steps"))):
         step_item = {"do": item} if isinstance(item, str) else _mapping(item)
         source, refused = step_item.get("do"), step_item.get("refused")
         if not isinstance(source, str):
