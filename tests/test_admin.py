@@ -16,8 +16,9 @@ from inbox.models import Event, EventStatus, Notification
 from video_platform import services
 from video_platform.models import Block, Comment, Conversation, Message, Share, Video
 
-from .conftest import api_client, wait_for_event, wait_until
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_for_event, wait_until
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

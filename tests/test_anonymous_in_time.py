@@ -16,7 +16,7 @@ from video_platform import services as platform
 from video_platform.models import Share
 from video_platform.schedules import EpochAlignedSchedule
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db

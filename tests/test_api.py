@@ -22,7 +22,7 @@ from video_platform.models import (
     Video,
 )
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import PASSWORD, UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from inbox import services as inbox_services
 from inbox.services import batch_window_start
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.test import Client
 from video_platform import services
 from video_platform.models import Video
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
 from .test_api import deliver_pending
 from .test_stream import EventStream

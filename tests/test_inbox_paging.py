@@ -7,7 +7,7 @@ import pytest
 
 from inbox import services as inbox_services
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 from .test_api import deliver_pending
 

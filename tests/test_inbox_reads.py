@@ -8,7 +8,7 @@ from inbox.api import NotificationSerializer
 from inbox.models import Notification
 from video_platform import services
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db

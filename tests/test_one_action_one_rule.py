@@ -6,7 +6,7 @@ import pytest
 from inbox.models import Event
 from video_platform.models import Block, Conversation, Follow, Like, Message, Share, Video
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 from .test_api import deliver_pending, footprint, inbox
 

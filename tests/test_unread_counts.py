@@ -7,7 +7,7 @@ from inbox import services as inbox_services
 from inbox.models import EventChunk, Notification, UnreadCount
 from video_platform import services
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
