@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
+from inbox import services as inbox_services
+from inbox.models import Event, EventStatus
 from qa.delivery import process_stop
 from video_platform.celery import app
 
@@ -113,17 +115,50 @@ def asgi_server(asgi_process, django_db_blocker):
         yield url
 
 
+class InProcessDelivery:
+    """What the worker does, done in this process. ``deliver(event)`` fans out one event (or event id), its
+    post chunks included, and answers it re-read; ``deliver()`` does so for every pending event, oldest first.
+
+    Tests on pytest-django's ``db`` never commit, so nothing is sent: they call ``deliver`` where the worker
+    would have run. Tests of tools that send and then wait (scenarios, simulate) run the tasks as they are
+    sent instead, ``with deliver.as_sent():``.
+    """
+
+    def __call__(self, event: Event | int | None = None) -> Event | None:
+        if event is None:
+            pending = Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True)
+            for event_id in pending:
+                self._deliver(event_id)
+            return None
+        event_id = event if isinstance(event, int) else event.pk
+        self._deliver(event_id)
+        return Event.objects.get(pk=event_id)
+
+    @staticmethod
+    def _deliver(event_id: int) -> None:
+        inbox_services.event_deliver(event_id=event_id)
+        for index in range(len(Event.objects.get(pk=event_id).chunk_bounds or ())):
+            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
+
+    @contextmanager
+    def as_sent(self) -> Iterator[None]:
+        """Tasks sent inside the block run here, eagerly, under this test's settings (which the session worker
+        cannot have: production batching, say)."""
+        eager = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        try:
+            yield
+        finally:
+            app.conf.task_always_eager = eager
+
+
 @pytest.fixture
-def delivery_in_this_process(request):
-    """For unit tests of the QA tools' own logic only: tasks run eagerly in this process, so delivery sees
-    settings the session worker cannot have (production batching). Integration tests use ``celery_worker``,
-    a real worker process; the two cannot be mixed in one test."""
+def deliver(request) -> InProcessDelivery:
+    """Delivery in this process, for unit tests. Integration tests use ``celery_worker``, a real worker
+    process; the two cannot be mixed in one test."""
     if "celery_worker" in request.fixturenames:
-        raise pytest.UsageError("delivery_in_this_process is for unit tests: it cannot run beside celery_worker")
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
+        raise pytest.UsageError("deliver is for unit tests: it cannot run beside celery_worker")
+    return InProcessDelivery()
 
 
 @pytest.fixture
