@@ -1,3 +1,6 @@
+"""Fixtures and hooks only: test modules never import this file. Plain functions that helpers compose live in
+tests/clients.py (api_client) and tests/waiting.py (wait_until, wait_for_event)."""
+
 import os
 import socket
 import subprocess
@@ -6,18 +9,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
+from django.conf import settings
 
+from inbox import services as inbox_services
+from inbox.models import Event, EventStatus
 from qa.delivery import process_stop
+from video_platform.celery import app
 
 from .factories import UserFactory, VideoFactory
-
-ROOT = Path(__file__).resolve().parent.parent
-# Followers per post fan-out task in the test worker: small, so a few hundred followers take several chunks.
-WORKER_POST_FAN_OUT_CHUNK_SIZE = 50
 
 
 def pytest_configure(config):
@@ -26,19 +27,15 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true needs DATABASE_URL and REDIS_URL: integration tests must not be skipped.")
 
 
-def wait_until(condition, *, timeout: float, what: str, interval: float = 0.1):
-    """Poll until ``condition()`` is truthy and return it; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout}s waiting for {what}")
-        time.sleep(interval)
+def _log_file(name: str):
+    var = settings.BASE_DIR / "var"
+    return open(var / name, "w") if var.is_dir() else subprocess.DEVNULL
 
 
-def _database_url(db: dict) -> str:
+@pytest.fixture(scope="session")
+def database_url(django_db_setup) -> str:
+    """The test database as a DATABASE_URL, for the processes the tests start (worker, servers)."""
+    db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
@@ -46,65 +43,71 @@ def _database_url(db: dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def worker_post_fan_out_chunk_size() -> int:
+    """Followers per post fan-out task in the test worker: small, so a few hundred followers take several chunks."""
+    return 50
+
+
+@pytest.fixture(scope="session")
+def celery_worker(database_url, worker_post_fan_out_chunk_size, django_db_blocker):
     """One real ``celery worker`` process for the whole session, on the test database and the broker."""
-    from django.conf import settings
-
-    from video_platform.celery import app
-
     app.control.purge()  # fails loudly when the broker is down
     env = os.environ | {
-        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
+        "DATABASE_URL": database_url,
         "DEBUG": "1",
-        "POST_FAN_OUT_CHUNK_SIZE": str(WORKER_POST_FAN_OUT_CHUNK_SIZE),
+        "POST_FAN_OUT_CHUNK_SIZE": str(worker_post_fan_out_chunk_size),
     }
-    log = open(ROOT / "var" / "test-worker.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=settings.BASE_DIR, env=env, stdout=_log_file("test-worker.log"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     yield worker
     process_stop(worker)
 
 
-@contextmanager
-def asgi_process(log_name: str, **environment: str) -> Iterator[str]:
-    """The app under uvicorn (ASGI), served as ``make demo`` and the image serve it, on the test database; yields its URL."""
-    from django.conf import settings
+@pytest.fixture(scope="session")
+def asgi_process(database_url):
+    """``with asgi_process(log_name, **environment) as url``: the app under uvicorn (ASGI), served as
+    ``make demo`` and the image serve it, on the test database, for as long as the block lasts."""
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = os.environ | {
-        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "asgi-test-only-not-a-secret",
-        **environment,
-    }
-    log = open(ROOT / "var" / log_name, "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+    @contextmanager
+    def serve(log_name: str, **environment: str) -> Iterator[str]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = os.environ | {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "asgi-test-only-not-a-secret",
+            **environment,
+        }
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=settings.BASE_DIR, env=env, stdout=_log_file(log_name), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/schema/", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    raise RuntimeError(
+                        f"uvicorn did not come up on {url} (exit code {server.poll()}); see var/{log_name}"
+                    )
+                time.sleep(0.1)
         try:
-            urllib.request.urlopen(f"{url}/api/schema/", timeout=2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"uvicorn did not come up on {url} (exit code {server.poll()}); see var/{log_name}")
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        process_stop(server)
+            yield url
+        finally:
+            process_stop(server)
+
+    return serve
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker):
+def asgi_server(asgi_process, django_db_blocker):
     """Where open SSE streams are read: pytest-django's ``live_server`` is a threaded WSGI server, under
     which Django would consume an endless async stream before sending any of it."""
     # A keep-alive every second, so a test sees one without waiting 15 s.
@@ -112,42 +115,50 @@ def asgi_server(django_db_setup, django_db_blocker):
         yield url
 
 
-def wait_for_event(client: APIClient, event_id: int, timeout: float = 30.0) -> dict:
-    """Wait for delivery the way a QA script does: poll the event's status, never a fixed sleep.
+class InProcessDelivery:
+    """What the worker does, done in this process. ``deliver(event)`` fans out one event (or event id), its
+    post chunks included, and answers it re-read; ``deliver()`` does so for every pending event, oldest first.
 
-    Answers the event once it is no longer ``pending``: ``done``, ``failed``, or ``held`` (fanned out, its
-    anonymous shares waiting for the batch window until ``release_at``; POST /api/qa/release-held/ ends that).
+    Tests on pytest-django's ``db`` never commit, so nothing is sent: they call ``deliver`` where the worker
+    would have run. Tests of tools that send and then wait (scenarios, simulate) run the tasks as they are
+    sent instead, ``with deliver.as_sent():``.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/api/events/{event_id}/").json()
-        if body["status"] != "pending":
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"event {event_id} still pending after {timeout}s")
-        time.sleep(0.05)
 
+    def __call__(self, event: Event | int | None = None) -> Event | None:
+        if event is None:
+            pending = Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True)
+            for event_id in pending:
+                self._deliver(event_id)
+            return None
+        event_id = event if isinstance(event, int) else event.pk
+        self._deliver(event_id)
+        return Event.objects.get(pk=event_id)
 
-def api_client(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+    @staticmethod
+    def _deliver(event_id: int) -> None:
+        inbox_services.event_deliver(event_id=event_id)
+        for index in range(len(Event.objects.get(pk=event_id).chunk_bounds or ())):
+            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
+
+    @contextmanager
+    def as_sent(self) -> Iterator[None]:
+        """Tasks sent inside the block run here, eagerly, under this test's settings (which the session worker
+        cannot have: production batching, say)."""
+        eager = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        try:
+            yield
+        finally:
+            app.conf.task_always_eager = eager
 
 
 @pytest.fixture
-def delivery_in_this_process(request):
-    """For unit tests of the QA tools' own logic only: tasks run eagerly in this process, so delivery sees
-    settings the session worker cannot have (production batching). Integration tests use ``celery_worker``,
-    a real worker process; the two cannot be mixed in one test."""
+def deliver(request) -> InProcessDelivery:
+    """Delivery in this process, for unit tests. Integration tests use ``celery_worker``, a real worker
+    process; the two cannot be mixed in one test."""
     if "celery_worker" in request.fixturenames:
-        raise pytest.UsageError("delivery_in_this_process is for unit tests: it cannot run beside celery_worker")
-    from video_platform.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
+        raise pytest.UsageError("deliver is for unit tests: it cannot run beside celery_worker")
+    return InProcessDelivery()
 
 
 @pytest.fixture

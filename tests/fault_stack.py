@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from .conftest import wait_until
+from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_APPLICATION_NAME = "shareloop-fault-worker"
@@ -282,18 +282,16 @@ class ApiUser:
 
 
 @pytest.fixture
-def stack(transactional_db, request):
+def stack(transactional_db, database_url, request):
     """A private deployment on the test database; every process it started is stopped afterwards."""
     from django.conf import settings
-
-    from .conftest import _database_url
 
     directory = Path(settings.VAR_DIR) / "faults" / request.node.name
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     deployment = FaultStack(
         directory=directory,
-        database_url=_database_url(settings.DATABASES["default"]),
+        database_url=database_url,
         redis_port=int(os.environ.get("FAULT_REDIS_PORT", "6391")),
     )
     deployment.start_redis()

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from inbox import services as inbox_services
 from inbox.models import Event, Notification
 from video_platform import services
 from video_platform.models import Conversation, Message
@@ -36,7 +35,7 @@ def signed_in(user) -> APIClient:
 
 
 @pytest.fixture
-def world():
+def world(deliver):
     """An owner with private notifications, a conversation, messages and events, each id type in its own
     range so that an id of one kind can never be mistaken for an object of another."""
     restart_ids(Notification, 61_000_000)
@@ -58,7 +57,7 @@ def world():
     actions.append(services.message_send(sender=owner, conversation=conversation, text=PRIVATE_TEXT))
     actions.append(services.message_send(sender=friend, conversation=conversation, text=PRIVATE_TEXT + " reply"))
     for action in actions:
-        inbox_services.event_deliver(event_id=action.event.pk)
+        deliver(action.event)
     private = {
         "notification": list(Notification.objects.filter(recipient=owner).values_list("pk", flat=True)),
         "conversation": [conversation.pk],

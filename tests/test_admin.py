@@ -16,8 +16,9 @@ from inbox.models import Event, EventStatus, Notification
 from video_platform import services
 from video_platform.models import Block, Comment, Conversation, Message, Share, Video
 
-from .conftest import api_client, wait_for_event, wait_until
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_for_event, wait_until
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -25,47 +26,44 @@ User = get_user_model()
 MAX_QUERIES_PER_PAGE = 15
 
 
-def deliver_pending_events() -> None:
-    """Run the fan-out services synchronously (the worker's job) for tests that do not need the worker."""
-    for event_id in Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True):
-        inbox_services.event_deliver(event_id=event_id)
-        event = Event.objects.get(pk=event_id)
-        for index in range(len(event.chunk_bounds or ())):
-            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
+@pytest.fixture
+def build_world(deliver):
+    """``build_world(rows)``: ``rows`` of everything the admin lists: users, follows, videos, views, likes,
+    comments, shares of every channel, conversations, messages, blocks, events (done and failed) and
+    notifications (grouped too)."""
 
+    def build(rows: int) -> dict:
+        creator = UserFactory.create(username="cara")
+        users = [UserFactory.create() for _ in range(rows)]
+        video = services.video_create(creator=creator, caption="Sunrise over the bay")
+        for i, user in enumerate(users):
+            neighbour = users[(i + 1) % rows]
+            services.follow_create(follower=user, followee=creator)
+            services.video_create(creator=user, caption=f"clip {i} @cara")
+            services.video_view_record(video=video, viewer=user)
+            services.profile_view_record(profile_user=creator, viewer=user)
+            services.like_create(user=user, video=video)
+            services.comment_create(author=user, video=video, text=f"nice one {i}")
+            channel = ("link", "tag", "dm")[i % 3]
+            services.video_share(
+                sharer=user, video=video, channel=channel, tagged=[neighbour] if channel == "tag" else [],
+                recipients=[neighbour] if channel == "dm" else [], message=f"look {i}",
+            )  # fmt: skip
+            conversation, _ = services.conversation_get_or_create(creator=user, participants=[creator])
+            services.message_send(sender=user, conversation=conversation, text=f"hello {i}")
+        for i, user in enumerate(users):
+            services.block_create(blocker=user, blocked=users[(i + 2) % rows])
+        Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
+        deliver()
+        analytics_services.rollup_incremental()
+        with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):  # one share held for its batch window
+            services.video_share(sharer=creator, video=users[0].videos.get(), channel="link")
+            deliver()
+        failed = services.like_create(user=creator, video=users[0].videos.get()).event
+        inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
+        return {"creator": creator, "users": users, "video": video, "failed_event": failed}
 
-def build_world(rows: int) -> dict:
-    """``rows`` of everything the admin lists: users, follows, videos, views, likes, comments, shares of every
-    channel, conversations, messages, blocks, events (done and failed) and notifications (grouped too)."""
-    creator = UserFactory.create(username="cara")
-    users = [UserFactory.create() for _ in range(rows)]
-    video = services.video_create(creator=creator, caption="Sunrise over the bay")
-    for i, user in enumerate(users):
-        neighbour = users[(i + 1) % rows]
-        services.follow_create(follower=user, followee=creator)
-        services.video_create(creator=user, caption=f"clip {i} @cara")
-        services.video_view_record(video=video, viewer=user)
-        services.profile_view_record(profile_user=creator, viewer=user)
-        services.like_create(user=user, video=video)
-        services.comment_create(author=user, video=video, text=f"nice one {i}")
-        channel = ("link", "tag", "dm")[i % 3]
-        services.video_share(
-            sharer=user, video=video, channel=channel, tagged=[neighbour] if channel == "tag" else [],
-            recipients=[neighbour] if channel == "dm" else [], message=f"look {i}",
-        )  # fmt: skip
-        conversation, _ = services.conversation_get_or_create(creator=user, participants=[creator])
-        services.message_send(sender=user, conversation=conversation, text=f"hello {i}")
-    for i, user in enumerate(users):
-        services.block_create(blocker=user, blocked=users[(i + 2) % rows])
-    Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
-    deliver_pending_events()
-    analytics_services.rollup_incremental()
-    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):  # one share held for its batch window
-        services.video_share(sharer=creator, video=users[0].videos.get(), channel="link")
-        deliver_pending_events()
-    failed = services.like_create(user=creator, video=users[0].videos.get()).event
-    inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
-    return {"creator": creator, "users": users, "video": video, "failed_event": failed}
+    return build
 
 
 @pytest.fixture
@@ -101,7 +99,7 @@ def object_to_inspect(model, world):
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_every_admin_page_opens_with_bounded_queries(rows, superuser, django_assert_max_num_queries):
+def test_every_admin_page_opens_with_bounded_queries(rows, superuser, django_assert_max_num_queries, build_world):
     world = build_world(rows)
     client = logged_in(superuser)
     for model, model_admin in admin.site._registry.items():
@@ -115,7 +113,7 @@ def test_every_admin_page_opens_with_bounded_queries(rows, superuser, django_ass
             assert response.status_code == 200, url
 
 
-def test_admin_is_staff_only_and_sends_others_to_login_without_data():
+def test_admin_is_staff_only_and_sends_others_to_login_without_data(build_world):
     world = build_world(3)
     sharer = Share.objects.filter(channel="link").first().sharer
     member = UserFactory.create(username="just_a_member")
@@ -134,7 +132,7 @@ def test_admin_is_staff_only_and_sends_others_to_login_without_data():
             assert sharer.username.encode() not in response.content
 
 
-def test_support_is_refused_conversations_messages_and_shares():
+def test_support_is_refused_conversations_messages_and_shares(build_world):
     build_world(3)
     client = logged_in(staff_in_group("Support", "sue_support"))
     for model in (Conversation, Message, Share):
@@ -146,7 +144,7 @@ def test_support_is_refused_conversations_messages_and_shares():
     assert admin_url(Message, "changelist") not in index
 
 
-def test_support_pages_are_read_only_without_save_buttons_or_actions():
+def test_support_pages_are_read_only_without_save_buttons_or_actions(build_world):
     world = build_world(3)
     client = logged_in(staff_in_group("Support", "sue_support"))
     pages = [
@@ -171,11 +169,11 @@ def test_support_pages_are_read_only_without_save_buttons_or_actions():
     assert Video.objects.get(pk=world["video"].pk).caption == "Sunrise over the bay"
 
 
-def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuser):
+def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuser, deliver):
     creator, friend = UserFactory.create(username="cara"), UserFactory.create(username="fred")
     conversation, _ = services.conversation_get_or_create(creator=friend, participants=[creator])
     services.message_send(sender=friend, conversation=conversation, text="my secret plan")
-    deliver_pending_events()
+    deliver()
     notification = Notification.objects.get(recipient=creator, type="message")
     pages = [
         admin_url(Notification, "change", notification.pk),
@@ -189,7 +187,7 @@ def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuse
         assert b"my secret plan" in root.get(url).content, url
 
 
-def test_moderator_can_hide_a_video_and_a_comment():
+def test_moderator_can_hide_a_video_and_a_comment(build_world):
     world = build_world(3)
     client = logged_in(staff_in_group("Moderator", "mo_moderator"))
     video = world["video"]
@@ -205,7 +203,7 @@ def test_moderator_can_hide_a_video_and_a_comment():
     assert b"Hide selected comments" in response.content and b"Unhide selected comments" in response.content
 
 
-def test_moderator_can_block_on_a_users_behalf():
+def test_moderator_can_block_on_a_users_behalf(build_world):
     world = build_world(3)
     client = logged_in(staff_in_group("Moderator", "mo_moderator"))
     blocker, blocked = world["creator"], world["users"][0]
@@ -214,7 +212,7 @@ def test_moderator_can_block_on_a_users_behalf():
     assert Block.objects.filter(blocker=blocker, blocked=blocked).exists()
 
 
-def test_rebuild_counts_action_fixes_a_corrupted_count(superuser):
+def test_rebuild_counts_action_fixes_a_corrupted_count(superuser, build_world):
     world = build_world(3)
     video = world["video"]
     Video.objects.filter(pk=video.pk).update(share_count=99, like_count=0)
@@ -236,11 +234,11 @@ def test_a_share_held_for_its_batch_window_is_no_count_mismatch_on_the_video_pag
     assert "counted from rows" in page and "MISMATCH" not in page
 
 
-def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(superuser):
+def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(superuser, deliver):
     creator, sharer = UserFactory.create(username="cara"), UserFactory.create(username="sam")
     video = VideoFactory.create(creator=creator)
     services.video_share(sharer=sharer, video=video, channel="link")
-    deliver_pending_events()
+    deliver()
     group = Notification.objects.get(recipient=creator, type="share")
     response = logged_in(superuser).post(
         admin_url(Notification, "changelist"), {"action": "mark_read", "_selected_action": [group.pk]}, follow=True
@@ -249,17 +247,17 @@ def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(sup
     assert (group.unread, group.group_key) == (False, None)
     assert "Marked 1 notification(s) read" in str(list(response.context["messages"])[0])
     services.video_share(sharer=sharer, video=video, channel="link")
-    deliver_pending_events()
+    deliver()
     assert sorted(Notification.objects.filter(recipient=creator).values_list("count", "unread")) == [
         (1, False), (1, True)
     ]  # fmt: skip
 
 
-def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(superuser):
+def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(superuser, deliver):
     creator, tagger, friend = (UserFactory.create(username=n) for n in ("cara", "tina", "fred"))
     video = VideoFactory.create(creator=creator)
     share = services.video_share(sharer=tagger, video=video, channel="tag", tagged=[friend])
-    deliver_pending_events()
+    deliver()
     content = logged_in(superuser).get(admin_url(Event, "change", share.event.pk)).content.decode()
     group = Notification.objects.get(recipient=creator, type="share")
     tag = Notification.objects.get(recipient=friend, type="tag")
@@ -272,19 +270,19 @@ def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(sup
         assert label in content
 
 
-def test_event_page_explains_who_was_left_out_and_why(superuser):
+def test_event_page_explains_who_was_left_out_and_why(superuser, deliver):
     creator, fan = UserFactory.create(username="cara"), UserFactory.create(username="fan")
     video = VideoFactory.create(creator=creator)
     services.block_create(blocker=creator, blocked=fan)
     like = services.like_create(user=fan, video=video)
-    deliver_pending_events()
+    deliver()
     content = logged_in(superuser).get(admin_url(Event, "change", like.event.pk)).content.decode()
     assert "left out: blocked the actor" in content
     assert "none of its own" in content
     assert not Notification.objects.filter(recipient=creator).exists()
 
 
-def test_user_page_shows_their_inbox_and_unread_counts(superuser):
+def test_user_page_shows_their_inbox_and_unread_counts(superuser, build_world):
     world = build_world(3)
     creator = world["creator"]
     content = logged_in(superuser).get(admin_url(User, "change", creator.pk)).content.decode()
@@ -294,12 +292,12 @@ def test_user_page_shows_their_inbox_and_unread_counts(superuser):
     assert "and 2 others liked your video" in content
 
 
-def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagger_for_a_tag(superuser):
+def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagger_for_a_tag(superuser, deliver):
     creator, linker, tagger, friend = (UserFactory.create(username=n) for n in ("cara", "lin", "tina", "fred"))
     video = VideoFactory.create(creator=creator)
     services.video_share(sharer=linker, video=video, channel="link")
     services.video_share(sharer=tagger, video=video, channel="tag", tagged=[friend])
-    deliver_pending_events()
+    deliver()
     client = logged_in(superuser)
     creator_page = client.get(admin_url(User, "change", creator.pk)).content.decode()
     assert "Your video was shared 2 times" in creator_page
@@ -311,7 +309,7 @@ def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagge
     assert admin_url(User, "change", tagger.pk) in friend_page
 
 
-def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
+def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser, build_world):
     world = build_world(3)
     content = logged_in(superuser).get(admin_url(Video, "change", world["video"].pk)).content.decode()
     assert "Visible to staff only." in content
@@ -320,7 +318,7 @@ def test_video_page_lists_sharers_by_channel_labelled_staff_only(superuser):
         assert admin_url(User, "change", user.pk) in content
 
 
-def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monkeypatch, settings):
+def test_overview_page_says_no_worker_answered_when_none_listens(superuser, monkeypatch, settings, build_world):
     from celery import Celery
 
     # The real broker, on a control exchange no worker listens to: a real ping that nobody answers. Not the
@@ -382,7 +380,7 @@ def test_redispatch_action_sends_a_failed_event_to_the_worker_which_delivers_it(
     assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 1, None)]
 
 
-def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(superuser):
+def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(superuser, build_world):
     world = build_world(3)
     failed = world["failed_event"]
     url = admin_url(Event, "change", failed.pk)
@@ -400,7 +398,8 @@ def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(
     assert (failed.status, failed.attempts) == (EventStatus.PENDING, 2)
 
 
-def shared_three_ways() -> dict:
+@pytest.fixture
+def shared_three_ways(deliver) -> dict:
     """cara's video shared by link, by a tag (of fred) and by DM (to rita), by three people who do nothing else."""
     creator, tagged, recipient = (UserFactory.create(username=n) for n in ("cara", "fred", "rita"))
     sharers = [UserFactory.create(username=n) for n in ("sid_linksharer", "tia_tagsharer", "dan_dmsharer")]
@@ -409,7 +408,7 @@ def shared_three_ways() -> dict:
     services.video_share(sharer=sharers[1], video=video, channel="tag", tagged=[tagged])
     conversation, _ = services.conversation_get_or_create(creator=sharers[2], participants=[recipient])
     services.message_send(sender=sharers[2], conversation=conversation, text="look", video=video)
-    deliver_pending_events()
+    deliver()
     return {"video": video, "sharers": sharers, "people": [creator, tagged, recipient]}
 
 
@@ -438,8 +437,8 @@ def pages_that_could_name_a_sharer(world) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["Support", "Moderator"])
-def test_support_and_moderator_see_share_counts_by_channel_and_never_a_sharer(role):
-    world = shared_three_ways()
+def test_support_and_moderator_see_share_counts_by_channel_and_never_a_sharer(role, shared_three_ways):
+    world = shared_three_ways
     client = logged_in(staff_in_group(role, f"staff_{role.lower()}"))
     for url in pages_that_could_name_a_sharer(world):
         response = client.get(url)
@@ -455,11 +454,13 @@ def test_support_and_moderator_see_share_counts_by_channel_and_never_a_sharer(ro
 
 
 @pytest.mark.parametrize("role", ["Support", "Moderator"])
-def test_support_and_moderator_still_find_a_users_other_events_and_what_recipients_were_shown(role):
-    world = shared_three_ways()
+def test_support_and_moderator_still_find_a_users_other_events_and_what_recipients_were_shown(
+    role, shared_three_ways, deliver
+):
+    world = shared_three_ways
     tia = world["sharers"][1]
     services.follow_create(follower=tia, followee=world["people"][0])
-    deliver_pending_events()
+    deliver()
     client = logged_in(staff_in_group(role, f"staff_{role.lower()}"))
     found = client.get(admin_url(Event, "changelist") + f"?actor__id__exact={tia.pk}").content.decode()
     assert (found.count(admin_url(Event, "change", Event.objects.get(kind="follow").pk)), "1 event") == (1, "1 event")
@@ -467,8 +468,8 @@ def test_support_and_moderator_still_find_a_users_other_events_and_what_recipien
     assert "Someone tagged you in a video" in fred_page
 
 
-def test_a_superuser_sees_every_sharer_in_admin(superuser):
-    world = shared_three_ways()
+def test_a_superuser_sees_every_sharer_in_admin(superuser, shared_three_ways):
+    world = shared_three_ways
     client = logged_in(superuser)
     video_page = client.get(admin_url(Video, "change", world["video"].pk)).content.decode()
     for sharer in world["sharers"]:

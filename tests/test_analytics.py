@@ -15,8 +15,9 @@ from analytics.tasks import rollup_recent_days
 from video_platform import services as platform
 from video_platform.models import ProfileView, Share, VideoView
 
-from .conftest import api_client, wait_until
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from video_platform import services as platform
 from video_platform.models import Share
 from video_platform.schedules import EpochAlignedSchedule
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,11 +108,17 @@ def moved(before: dict, after: dict) -> set[str]:
     return {surface for surface in before if before[surface] != after[surface]}
 
 
-def share(sharer, video, **data) -> dict:
-    response = api_client(sharer).post(f"/api/videos/{video.pk}/shares/", data, format="json")
-    assert response.status_code == 201, response.content
-    inbox_services.event_deliver(event_id=response.json()["event_id"])
-    return response.json()
+@pytest.fixture
+def share(deliver):
+    """``share(sharer, video, **data)``: a share through the API, delivered; answers the API's answer."""
+
+    def share_delivered(sharer, video, **data) -> dict:
+        response = api_client(sharer).post(f"/api/videos/{video.pk}/shares/", data, format="json")
+        assert response.status_code == 201, response.content
+        deliver(response.json()["event_id"])
+        return response.json()
+
+    return share_delivered
 
 
 def shares_seen(user, video) -> int:
@@ -125,7 +131,9 @@ def analytics_shares(creator) -> tuple[int, int]:
 
 
 @pytest.mark.usefixtures("batching")
-def test_a_link_share_changes_nothing_the_creator_can_read_until_its_window_is_released(clock, pro_creator, clip):
+def test_a_link_share_changes_nothing_the_creator_can_read_until_its_window_is_released(
+    clock, pro_creator, clip, share
+):
     just_before_release = WINDOW_END - timedelta(microseconds=1)
     before = surfaces(pro_creator, clip, clock=clock, at=just_before_release)
     share(UserFactory.create(), clip, channel="link")
@@ -136,7 +144,7 @@ def test_a_link_share_changes_nothing_the_creator_can_read_until_its_window_is_r
 
 
 @pytest.mark.usefixtures("batching")
-def test_a_link_share_moves_every_surface_at_its_window_release(clock, pro_creator, clip):
+def test_a_link_share_moves_every_surface_at_its_window_release(clock, pro_creator, clip, share):
     before = surfaces(pro_creator, clip, clock=clock, at=WINDOW_END)
     share(UserFactory.create(), clip, channel="link")
     clock.now = WINDOW_END
@@ -155,7 +163,7 @@ def test_a_link_share_moves_every_surface_at_its_window_release(clock, pro_creat
 
 
 @pytest.mark.usefixtures("batching")
-def test_while_held_nobody_sees_the_share_counted_not_the_sharer_nor_a_bystander(clock, pro_creator, clip):
+def test_while_held_nobody_sees_the_share_counted_not_the_sharer_nor_a_bystander(clock, pro_creator, clip, share):
     sharer, bystander = UserFactory.create(), UserFactory.create()
     answer = share(sharer, clip, channel="link")
 
@@ -168,7 +176,7 @@ def test_while_held_nobody_sees_the_share_counted_not_the_sharer_nor_a_bystander
 
 @pytest.mark.usefixtures("batching")
 def test_a_tag_share_naming_others_reaches_the_tagged_user_at_once_and_named_but_the_creator_at_release(
-    clock, pro_creator, clip
+    clock, pro_creator, clip, share
 ):
     sharer, tagged = UserFactory.create(username="ana_sharer"), UserFactory.create()
     before = surfaces(pro_creator, clip, clock=clock, at=START)
@@ -185,7 +193,7 @@ def test_a_tag_share_naming_others_reaches_the_tagged_user_at_once_and_named_but
 
 
 @pytest.mark.usefixtures("batching")
-def test_a_share_that_names_the_creator_is_counted_and_shown_named_at_once(clock, pro_creator, clip):
+def test_a_share_that_names_the_creator_is_counted_and_shown_named_at_once(clock, pro_creator, clip, share):
     share(UserFactory.create(username="ben_sharer"), clip, channel="dm", recipients=[pro_creator.username])
 
     inbox = api_client(pro_creator).get("/api/inbox/").json()["results"]
@@ -195,7 +203,7 @@ def test_a_share_that_names_the_creator_is_counted_and_shown_named_at_once(clock
 
 
 @pytest.mark.usefixtures("batching")
-def test_a_creator_who_muted_shares_still_sees_the_count_move_only_at_the_release(clock, pro_creator, clip):
+def test_a_creator_who_muted_shares_still_sees_the_count_move_only_at_the_release(clock, pro_creator, clip, share):
     platform.profile_update(user=pro_creator, muted_types=["share"])
     share(UserFactory.create(), clip, channel="link")
 
@@ -206,7 +214,7 @@ def test_a_creator_who_muted_shares_still_sees_the_count_move_only_at_the_releas
 
 
 @pytest.mark.usefixtures("batching")
-def test_every_share_whatever_its_channel_adds_exactly_one_once_released(clock, pro_creator, clip):
+def test_every_share_whatever_its_channel_adds_exactly_one_once_released(clock, pro_creator, clip, share):
     others = [UserFactory.create() for _ in range(3)]
     share(others[0], clip, channel="link")
     share(others[1], clip, channel="tag", tagged=[others[2].username])
@@ -223,7 +231,9 @@ def test_every_share_whatever_its_channel_adds_exactly_one_once_released(clock, 
 
 
 @pytest.mark.usefixtures("batching")
-def test_a_share_released_after_midnight_counts_in_analytics_on_the_day_it_was_released(clock, pro_creator, clip):
+def test_a_share_released_after_midnight_counts_in_analytics_on_the_day_it_was_released(
+    clock, pro_creator, clip, share
+):
     clock.now = datetime(2026, 6, 1, 23, 59, 30, tzinfo=UTC)
     share(UserFactory.create(), clip, channel="link")
     clock.now = datetime(2026, 6, 2, 0, 0, tzinfo=UTC)
@@ -234,7 +244,7 @@ def test_a_share_released_after_midnight_counts_in_analytics_on_the_day_it_was_r
 
 
 @pytest.mark.usefixtures("batching")
-def test_release_held_for_qa_counts_held_shares_at_once(clock, pro_creator, clip):
+def test_release_held_for_qa_counts_held_shares_at_once(clock, pro_creator, clip, share):
     share(UserFactory.create(), clip, channel="link")
     staff = UserFactory.create(is_staff=True)
 
@@ -242,14 +252,14 @@ def test_release_held_for_qa_counts_held_shares_at_once(clock, pro_creator, clip
     assert shares_seen(pro_creator, clip) == 1
 
 
-def test_without_batching_a_link_share_is_counted_in_its_own_answer(clock, pro_creator, clip):
+def test_without_batching_a_link_share_is_counted_in_its_own_answer(clock, pro_creator, clip, share):
     with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=0):
         answer = share(UserFactory.create(), clip, channel="link")
     assert answer["share_count"] == 1 and shares_seen(pro_creator, clip) == 1
 
 
 @override_settings(**MIN_CROWD_OF_THREE)
-def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pro_creator, clip):
+def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pro_creator, clip, share):
     event_id = share(UserFactory.create(), clip, channel="link")["event_id"]
     for boundary in range(1, 6):  # 12:10 … 12:50: the window holds one share, fewer than three
         clock.now = START.replace(second=0) + timedelta(seconds=WINDOW * boundary)
@@ -270,7 +280,9 @@ def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pr
 
 
 @override_settings(**MIN_CROWD_OF_THREE)
-def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crowd_is_reached(clock, pro_creator, clip):
+def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crowd_is_reached(
+    clock, pro_creator, clip, share
+):
     share(UserFactory.create(), clip, channel="link")
     clock.now = datetime(2026, 6, 1, 12, 10, tzinfo=UTC)
     inbox_services.held_shares_release()
@@ -286,7 +298,7 @@ def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crow
 
 
 @override_settings(**MIN_CROWD_OF_THREE)
-def test_a_minimum_crowd_is_counted_per_creator(clock, pro_creator, clip):
+def test_a_minimum_crowd_is_counted_per_creator(clock, pro_creator, clip, share):
     busy_video = platform.video_create(creator=UserFactory.create(), caption="busy")
     share(UserFactory.create(), clip, channel="link")
     for _ in range(3):

@@ -5,8 +5,7 @@ from django.core.management import call_command
 from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 
-from inbox import services as inbox_services
-from inbox.models import Event, EventStatus, Notification
+from inbox.models import Event, Notification
 from inbox.tasks import fan_out_event
 from video_platform.models import (
     CAPTION_MAX_LENGTH,
@@ -22,7 +21,7 @@ from video_platform.models import (
     Video,
 )
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import PASSWORD, UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +30,6 @@ NOTIFICATION_KEYS = {
     "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread", "created_at", "updated_at",
 }  # fmt: skip
 CATEGORIES = {"shares", "mentions", "messages", "followers", "likes", "comments", "posts"}
-
-
-def deliver_pending() -> None:
-    """What the worker does, done here: every pending event and its post chunks."""
-    for event_id in Event.objects.filter(status=EventStatus.PENDING).order_by("pk").values_list("pk", flat=True):
-        inbox_services.event_deliver(event_id=event_id)
-        event = Event.objects.get(pk=event_id)
-        for index in range(len(event.chunk_bounds or ())):
-            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
 
 
 def inbox(user, query: str = "") -> list[dict]:
@@ -185,11 +175,11 @@ def test_a_profile_view_is_counted_except_your_own(ana, sharer):
     assert post(ana, "/api/users/ana/views/").json() == {"counted": False}
 
 
-def test_follow_answers_201_with_an_event_and_notifies_the_followed_user(ana, sharer):
+def test_follow_answers_201_with_an_event_and_notifies_the_followed_user(ana, sharer, deliver):
     response = post(sharer, "/api/users/ana/follow/")
     assert response.status_code == 201
     assert response.json()["event_id"] == Event.objects.get(kind="follow").pk
-    deliver_pending()
+    deliver()
     (notification,) = inbox(ana)
     assert (notification["type"], notification["actor"]) == ("follow", {"username": "sam_sharer", "display_name": "Sam_Sharer"})
 
@@ -218,10 +208,10 @@ def test_block_and_unblock(ana, sharer):
     assert not Block.objects.exists()
 
 
-def test_a_follow_by_a_blocked_user_does_not_notify_the_blocker(ana, sharer):
+def test_a_follow_by_a_blocked_user_does_not_notify_the_blocker(ana, sharer, deliver):
     post(ana, "/api/users/sam_sharer/block/")
     assert post(sharer, "/api/users/ana/follow/").status_code == 201
-    deliver_pending()
+    deliver()
     assert inbox(ana) == []
 
 
@@ -266,10 +256,10 @@ def test_me_patch_cannot_rename_the_user(ana):
     assert ana.username == "ana"
 
 
-def test_muted_types_are_not_delivered(video, sharer):
+def test_muted_types_are_not_delivered(video, sharer, deliver):
     api_client(video.creator).patch("/api/me/", {"muted_types": ["share"]}, format="json")
     share(sharer, video, channel="link")
-    deliver_pending()
+    deliver()
     assert inbox(video.creator) == []
 
 
@@ -286,14 +276,14 @@ def test_posting_a_video_answers_201_with_the_video_and_its_event(ana):
     assert body["event_id"] == Event.objects.get(kind="post").pk
 
 
-def test_a_new_video_notifies_followers_with_a_post(ana, sharer):
+def test_a_new_video_notifies_followers_with_a_post(ana, sharer, deliver):
     post(sharer, "/api/users/ana/follow/")
     post(ana, "/api/videos/", {"caption": "fresh"})
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["actor"]["username"]) for n in inbox(sharer)] == [("post", "ana")]
 
 
-def test_a_post_skips_followers_who_blocked_the_creator_or_muted_posts(ana, make_user):
+def test_a_post_skips_followers_who_blocked_the_creator_or_muted_posts(ana, make_user, deliver):
     fan, blocker, muter, both = (make_user(username=name) for name in ("fan", "blocker", "muter", "both"))
     for follower in (fan, blocker, muter, both):
         post(follower, "/api/users/ana/follow/")
@@ -302,7 +292,7 @@ def test_a_post_skips_followers_who_blocked_the_creator_or_muted_posts(ana, make
     for follower in (muter, both):
         api_client(follower).patch("/api/me/", {"muted_types": ["post"]}, format="json")
     post(ana, "/api/videos/", {"caption": "fresh"})
-    deliver_pending()
+    deliver()
     assert [n["type"] for n in inbox(fan)] == ["post"]
     assert inbox(blocker) == inbox(muter) == inbox(both) == []
 
@@ -354,21 +344,21 @@ def test_unliking_takes_the_like_back(video, ana):
     assert Video.objects.get(pk=video.pk).like_count == 0
 
 
-def test_likes_group_in_the_creators_inbox_naming_the_latest_liker(video, ana, sharer):
+def test_likes_group_in_the_creators_inbox_naming_the_latest_liker(video, ana, sharer, deliver):
     post(ana, f"/api/videos/{video.pk}/likes/")
-    deliver_pending()
+    deliver()
     post(sharer, f"/api/videos/{video.pk}/likes/")
-    deliver_pending()
+    deliver()
     (group,) = inbox(video.creator)
     assert (group["type"], group["count"], group["text"]) == ("like", 2, "@sam_sharer and 1 other liked your video")
 
 
-def test_a_comment_answers_201_and_notifies_the_creator(video, ana):
+def test_a_comment_answers_201_and_notifies_the_creator(video, ana, deliver):
     response = post(ana, f"/api/videos/{video.pk}/comments/", {"text": "great"})
     assert response.status_code == 201
     assert response.json()["event_id"] == Event.objects.get(kind="comment").pk
     assert Video.objects.get(pk=video.pk).comment_count == 1
-    deliver_pending()
+    deliver()
     (notification,) = inbox(video.creator)
     assert (notification["type"], notification["text"]) == ("comment", "@ana commented: great")
 
@@ -380,15 +370,15 @@ def test_comments_are_listed_oldest_first(video, ana):
     assert [c["text"] for c in listed] == ["one", "two"]
 
 
-def test_a_mention_in_a_comment_notifies_the_mentioned_user(video, ana, sharer):
+def test_a_mention_in_a_comment_notifies_the_mentioned_user(video, ana, sharer, deliver):
     post(sharer, f"/api/videos/{video.pk}/comments/", {"text": "look @ana"})
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["actor"]["username"]) for n in inbox(ana)] == [("mention", "sam_sharer")]
 
 
-def test_a_mention_in_a_caption_notifies_the_mentioned_user(ana, sharer):
+def test_a_mention_in_a_caption_notifies_the_mentioned_user(ana, sharer, deliver):
     post(sharer, "/api/videos/", {"caption": "with @ana at the beach"})
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["category"]) for n in inbox(ana)] == [("mention", "mentions")]
 
 
@@ -411,9 +401,9 @@ def test_a_link_share_answers_201_with_the_count_and_its_event(video, sharer):
     assert body["event_id"] == Event.objects.get(kind="share").pk
 
 
-def test_a_link_share_reaches_the_creator_as_an_anonymous_group(video, sharer):
+def test_a_link_share_reaches_the_creator_as_an_anonymous_group(video, sharer, deliver):
     share(sharer, video, channel="link")
-    deliver_pending()
+    deliver()
     response = api_client(video.creator).get("/api/inbox/")
     (notification,) = response.json()["results"]
     assert set(notification) == NOTIFICATION_KEYS
@@ -422,24 +412,24 @@ def test_a_link_share_reaches_the_creator_as_an_anonymous_group(video, sharer):
     assert "sam_sharer" not in response.content.decode() and "Sam_Sharer" not in response.content.decode()
 
 
-def test_a_tag_share_tags_each_user_and_tells_the_creator_anonymously(video, sharer, ana):
+def test_a_tag_share_tags_each_user_and_tells_the_creator_anonymously(video, sharer, ana, deliver):
     response = share(sharer, video, channel="tag", tagged=["ana"])
     assert (response.status_code, response.json()["tagged"]) == (201, ["ana"])
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["actor"]["username"]) for n in inbox(ana)] == [("tag", "sam_sharer")]
     assert [(n["type"], n["actor"]) for n in inbox(video.creator)] == [("share", None)]
 
 
-def test_a_tag_share_tagging_the_creator_shows_them_the_sharer(video, sharer):
+def test_a_tag_share_tagging_the_creator_shows_them_the_sharer(video, sharer, deliver):
     share(sharer, video, channel="tag", tagged=[video.creator.username])
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["actor"]["username"]) for n in inbox(video.creator)] == [("tag", "sam_sharer")]
 
 
-def test_a_dm_share_lands_in_each_recipients_chat(video, sharer, ana):
+def test_a_dm_share_lands_in_each_recipients_chat(video, sharer, ana, deliver):
     response = share(sharer, video, channel="dm", recipients=["ana"], message="watch this")
     assert (response.status_code, response.json()["recipients"]) == (201, ["ana"])
-    deliver_pending()
+    deliver()
     (notification,) = inbox(ana)
     assert (notification["type"], notification["text"]) == ("message", "@sam_sharer sent you a message: watch this")
     messages = api_client(ana).get(f"/api/conversations/{notification['conversation']}/messages/").json()["results"]
@@ -449,9 +439,9 @@ def test_a_dm_share_lands_in_each_recipients_chat(video, sharer, ana):
     assert [(n["type"], n["actor"]) for n in inbox(video.creator)] == [("share", None)]
 
 
-def test_a_dm_share_to_the_creator_shows_them_the_sharer(video, sharer):
+def test_a_dm_share_to_the_creator_shows_them_the_sharer(video, sharer, deliver):
     share(sharer, video, channel="dm", recipients=[video.creator.username])
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["actor"]["username"]) for n in inbox(video.creator)] == [("message", "sam_sharer")]
 
 
@@ -462,10 +452,10 @@ def test_every_share_adds_one_to_the_share_count_whatever_the_channel(video, sha
     assert api_client(ana).get(f"/api/videos/{video.pk}/").json()["counts"]["shares"] == 3
 
 
-def test_a_blocked_users_link_share_still_counts_in_the_creators_group(video, sharer):
+def test_a_blocked_users_link_share_still_counts_in_the_creators_group(video, sharer, deliver):
     post(video.creator, "/api/users/sam_sharer/block/")
     assert share(sharer, video, channel="link").status_code == 201
-    deliver_pending()
+    deliver()
     assert [(n["type"], n["count"]) for n in inbox(video.creator)] == [("share", 1)]
 
 
@@ -626,11 +616,11 @@ def test_mentioning_an_unknown_name_is_just_text(video, sharer):
     assert post(sharer, f"/api/videos/{video.pk}/comments/", {"text": "hi @nobody_at_all"}).status_code == 201
 
 
-def test_a_blocked_user_may_still_like_and_comment_without_notifying_the_blocker(video, sharer):
+def test_a_blocked_user_may_still_like_and_comment_without_notifying_the_blocker(video, sharer, deliver):
     post(video.creator, "/api/users/sam_sharer/block/")
     assert post(sharer, f"/api/videos/{video.pk}/likes/").status_code == 201
     assert post(sharer, f"/api/videos/{video.pk}/comments/", {"text": "hi"}).status_code == 201
-    deliver_pending()
+    deliver()
     assert inbox(video.creator) == []
 
 
@@ -667,11 +657,11 @@ def test_conversations_list_only_your_own(ana, sharer, conversation):
     assert [c["id"] for c in api_client(ana).get("/api/conversations/").json()["results"]] == [conversation]
 
 
-def test_a_message_answers_201_with_its_event_and_notifies_the_other_participant(ana, sharer, conversation):
+def test_a_message_answers_201_with_its_event_and_notifies_the_other_participant(ana, sharer, conversation, deliver):
     response = post(sharer, f"/api/conversations/{conversation}/messages/", {"text": "hello"})
     assert response.status_code == 201
     assert response.json()["event_id"] == Event.objects.get(kind="message").pk
-    deliver_pending()
+    deliver()
     (notification,) = inbox(ana, "?category=messages")
     assert (notification["text"], notification["conversation"]) == ("@sam_sharer sent you a message: hello", conversation)
 
@@ -719,14 +709,14 @@ def test_an_unknown_conversation_is_404(ana):
 
 
 @pytest.fixture
-def busy_inbox(video, ana, sharer):
+def busy_inbox(video, ana, sharer, deliver):
     """The creator's inbox: a share group, a like, a comment, a follow and a mention, all unread."""
     share(sharer, video, channel="link")
     post(ana, f"/api/videos/{video.pk}/likes/")
     post(ana, f"/api/videos/{video.pk}/comments/", {"text": "nice"})
     post(ana, f"/api/users/{video.creator.username}/follow/")
     post(sharer, f"/api/videos/{video.pk}/comments/", {"text": f"cc @{video.creator.username}"})
-    deliver_pending()
+    deliver()
     return video.creator
 
 
@@ -763,11 +753,11 @@ def test_the_inbox_filters_unread(busy_inbox):
     assert [n["id"] for n in inbox(busy_inbox, "?unread=0")] == [first["id"]]
 
 
-def test_the_inbox_pages_with_a_cursor(creator):
+def test_the_inbox_pages_with_a_cursor(creator, deliver):
     followers = UserFactory.create_batch(25)
     for follower in followers:
         post(follower, f"/api/users/{creator.username}/follow/")
-    deliver_pending()
+    deliver()
     client, seen, url = api_client(creator), [], "/api/inbox/?limit=10"
     while url:
         page = client.get(url).json()
@@ -795,14 +785,14 @@ def test_marking_a_notification_read(busy_inbox):
     assert (response.status_code, response.json()["unread"]) == (200, False)
 
 
-def test_reading_the_share_group_closes_it_and_the_next_share_opens_a_new_one(video, sharer, ana):
+def test_reading_the_share_group_closes_it_and_the_next_share_opens_a_new_one(video, sharer, ana, deliver):
     share(sharer, video, channel="link")
     share(ana, video, channel="link")
-    deliver_pending()
+    deliver()
     (group,) = inbox(video.creator)
     post(video.creator, f"/api/inbox/{group['id']}/read/")
     share(sharer, video, channel="link")
-    deliver_pending()
+    deliver()
     assert [(n["count"], n["unread"]) for n in inbox(video.creator)] == [(1, True), (2, False)]
 
 
@@ -835,11 +825,11 @@ def test_read_all_with_an_unknown_category_is_a_400_and_reads_nothing(busy_inbox
 # Events
 
 
-def test_the_actor_sees_an_event_go_from_pending_to_done(video, sharer):
+def test_the_actor_sees_an_event_go_from_pending_to_done(video, sharer, deliver):
     event_id = share(sharer, video, channel="tag", tagged=[video.creator.username]).json()["event_id"]
     pending = api_client(sharer).get(f"/api/events/{event_id}/").json()
     assert (pending["id"], pending["kind"], pending["status"], pending["done_at"]) == (event_id, "share", "pending", None)
-    deliver_pending()
+    deliver()
     done = api_client(sharer).get(f"/api/events/{event_id}/").json()
     assert set(done) == {"id", "kind", "status", "release_at", "created_at", "done_at", "notifications"}
     assert (done["status"], done["notifications"]) == ("done", 1)

@@ -1,6 +1,6 @@
 import pytest
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db

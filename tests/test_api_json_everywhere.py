@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from inbox import selectors
 from video_platform.models import Video
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 from .urlconf import all_routes
 

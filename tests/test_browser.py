@@ -16,8 +16,8 @@ from inbox.models import Notification
 from video_platform import services
 from video_platform.models import Block, Follow, Video
 
-from .conftest import asgi_process, wait_until
 from .factories import PASSWORD, UserFactory, VideoFactory
+from .waiting import wait_until
 
 User = get_user_model()
 
@@ -387,7 +387,7 @@ def test_phone_pages_never_scroll_sideways_even_with_a_very_long_display_name(op
 
 
 @pytest.fixture(scope="module")
-def demo_server(django_db_setup, django_db_blocker):
+def demo_server(asgi_process, django_db_blocker):
     """The app as `make demo` runs it (DEMO_MODE on), for the presenter's controls."""
     with asgi_process("test-demo-web.log", DEBUG="1", DEMO_MODE="1") as url:
         yield url

@@ -6,17 +6,17 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
-from .conftest import ROOT
 from .factories import UserFactory
 
-sys.path.insert(0, str(ROOT / "qa" / "client"))
+sys.path.insert(0, str(settings.BASE_DIR / "qa" / "client"))
 from shareloop_qa import ApiError, ShareloopClient, wait_for, wait_until_quiet  # noqa: E402
 from shareloop_qa.pytest_plugin import api, release_held, user_factory, video_factory  # noqa: E402, F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
-KIT = ROOT / "qa" / "client"
+KIT = settings.BASE_DIR / "qa" / "client"
 
 
 @pytest.fixture

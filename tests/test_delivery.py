@@ -17,7 +17,9 @@ from .factories import UserFactory, VideoFactory
 pytestmark = pytest.mark.django_db
 
 
-def deliver(event: Event) -> Event:
+def deliver_event(event: Event) -> Event:
+    """One run of event_deliver, the service under test, and the event as it left it. Unlike the ``deliver``
+    fixture (the worker's whole job), it leaves a post's chunks to the tests of chunks."""
     inbox_services.event_deliver(event_id=event.pk)
     event.refresh_from_db()
     return event
@@ -29,7 +31,7 @@ def notifications_of(user, **filters) -> list[Notification]:
 
 def link_share(video, sharer=None) -> Share:
     share = services.video_share(sharer=sharer or UserFactory.create(), video=video, channel="link")
-    deliver(share.event)
+    deliver_event(share.event)
     return share
 
 
@@ -42,7 +44,7 @@ def test_an_action_writes_a_pending_event_and_no_notification_before_delivery(vi
 def test_a_delivered_event_is_done_and_counts_its_notifications(video):
     tagged = UserFactory.create_batch(2)
     share = services.video_share(sharer=UserFactory.create(), video=video, channel="tag", tagged=tagged)
-    event = deliver(share.event)
+    event = deliver_event(share.event)
     assert (event.status, event.notification_count) == ("done", 3)
     assert event.done_at is not None
 
@@ -50,16 +52,16 @@ def test_a_delivered_event_is_done_and_counts_its_notifications(video):
 def test_delivering_the_same_event_twice_writes_its_notifications_once(video):
     tagged = UserFactory.create()
     share = services.video_share(sharer=UserFactory.create(), video=video, channel="tag", tagged=[tagged])
-    deliver(share.event)
-    deliver(share.event)
+    deliver_event(share.event)
+    deliver_event(share.event)
     assert [(n.type, n.count) for n in notifications_of(tagged)] == [("tag", 1)]
     assert [(n.type, n.count) for n in notifications_of(video.creator)] == [("share", 1)]
 
 
 def test_delivering_the_same_share_twice_bumps_the_group_once(video):
     share = services.video_share(sharer=UserFactory.create(), video=video, channel="link")
-    deliver(share.event)
-    deliver(share.event)
+    deliver_event(share.event)
+    deliver_event(share.event)
     assert [n.count for n in notifications_of(video.creator)] == [1]
     assert Event.objects.get(pk=share.event.pk).notification_count == 1
 
@@ -103,15 +105,15 @@ def test_read_all_closes_every_open_group(video):
 
 def test_read_all_of_one_category_leaves_the_others_unread(video):
     link_share(video)
-    deliver(services.comment_create(author=UserFactory.create(), video=video, text="nice").event)
+    deliver_event(services.comment_create(author=UserFactory.create(), video=video, text="nice").event)
     inbox_services.notifications_mark_all_read(user=video.creator, category="shares")
     assert [(n.type, n.unread) for n in notifications_of(video.creator)] == [("share", False), ("comment", True)]
 
 
 def test_likes_by_different_users_merge_into_one_group_naming_the_latest_liker(video):
     first, latest = UserFactory.create_batch(2)
-    deliver(services.like_create(user=first, video=video).event)
-    deliver(services.like_create(user=latest, video=video).event)
+    deliver_event(services.like_create(user=first, video=video).event)
+    deliver_event(services.like_create(user=latest, video=video).event)
     (group,) = notifications_of(video.creator)
     assert (group.type, group.count, group.actor_id) == ("like", 2, latest.pk)
 
@@ -126,8 +128,8 @@ def test_liking_twice_counts_once_and_writes_no_second_event(video):
 
 def test_liking_again_after_an_unlike_counts_once_in_the_open_group(video):
     ana, ben = UserFactory.create_batch(2)
-    deliver(services.like_create(user=ana, video=video).event)
-    deliver(services.like_create(user=ben, video=video).event)
+    deliver_event(services.like_create(user=ana, video=video).event)
+    deliver_event(services.like_create(user=ben, video=video).event)
     services.like_delete(user=ana, video=video)
     again = services.like_create(user=ana, video=video)
     (group,) = notifications_of(video.creator)
@@ -137,7 +139,7 @@ def test_liking_again_after_an_unlike_counts_once_in_the_open_group(video):
 
 def test_liking_again_after_the_group_was_read_notifies_nobody(video):
     ana = UserFactory.create()
-    deliver(services.like_create(user=ana, video=video).event)
+    deliver_event(services.like_create(user=ana, video=video).event)
     inbox_services.notifications_mark_all_read(user=video.creator)
     services.like_delete(user=ana, video=video)
     assert services.like_create(user=ana, video=video).event is None
@@ -147,7 +149,7 @@ def test_liking_again_after_the_group_was_read_notifies_nobody(video):
 def test_dm_share_puts_the_video_in_each_recipients_one_to_one_chat(video):
     sharer, ana, ben = UserFactory.create_batch(3)
     share = services.video_share(sharer=sharer, video=video, channel="dm", recipients=[ana, ben], message="look")
-    deliver(share.event)
+    deliver_event(share.event)
     for recipient in (ana, ben):
         (notification,) = notifications_of(recipient)
         assert (notification.type, notification.actor_id, notification.excerpt) == ("message", sharer.pk, "look")
@@ -169,14 +171,14 @@ def followers(creator):
 
 
 def test_a_post_to_many_followers_is_planned_in_chunks_and_stays_pending(creator, followers, small_chunks):
-    event = deliver(services.video_create(creator=creator, caption="new!").event)
+    event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     assert len(event.chunk_bounds) == 4
     assert event.status == "pending"
     assert Notification.objects.filter(type="post").count() == 0
 
 
 def test_the_chunks_of_a_post_reach_every_follower_exactly_once(creator, followers, small_chunks):
-    event = deliver(services.video_create(creator=creator, caption="new!").event)
+    event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     for index in range(len(event.chunk_bounds)):
         inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
     for follower in followers:
@@ -186,7 +188,7 @@ def test_the_chunks_of_a_post_reach_every_follower_exactly_once(creator, followe
 
 
 def test_a_post_event_is_done_only_after_its_last_chunk(creator, followers, small_chunks):
-    event = deliver(services.video_create(creator=creator, caption="new!").event)
+    event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     statuses = []
     for index in reversed(range(len(event.chunk_bounds))):
         inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
@@ -195,7 +197,7 @@ def test_a_post_event_is_done_only_after_its_last_chunk(creator, followers, smal
 
 
 def test_delivering_the_same_chunk_twice_writes_it_once(creator, followers, small_chunks):
-    event = deliver(services.video_create(creator=creator, caption="new!").event)
+    event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     inbox_services.post_chunk_deliver(event_id=event.pk, index=0)
     inbox_services.post_chunk_deliver(event_id=event.pk, index=0)
     assert Notification.objects.filter(type="post").count() == 3
@@ -206,16 +208,16 @@ def test_delivering_the_same_chunk_twice_writes_it_once(creator, followers, smal
 
 def test_redelivering_a_planned_post_does_not_plan_or_notify_again(creator, followers, small_chunks):
     mentioned = followers[0]
-    event = deliver(services.video_create(creator=creator, caption=f"hi @{mentioned.username}").event)
+    event = deliver_event(services.video_create(creator=creator, caption=f"hi @{mentioned.username}").event)
     bounds = event.chunk_bounds
-    event = deliver(event)
+    event = deliver_event(event)
     assert event.chunk_bounds == bounds
     assert [n.type for n in notifications_of(mentioned)] == ["mention"]
 
 
 def test_a_follower_mentioned_in_the_caption_gets_one_mention_and_no_post(creator, followers, small_chunks):
     mentioned = followers[4]
-    event = deliver(services.video_create(creator=creator, caption=f"with @{mentioned.username}").event)
+    event = deliver_event(services.video_create(creator=creator, caption=f"with @{mentioned.username}").event)
     for index in range(len(event.chunk_bounds)):
         inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
     assert [n.type for n in notifications_of(mentioned)] == ["mention"]
@@ -223,14 +225,14 @@ def test_a_follower_mentioned_in_the_caption_gets_one_mention_and_no_post(creato
 
 
 def test_a_post_with_no_followers_is_done_at_once(creator):
-    event = deliver(services.video_create(creator=creator, caption="alone").event)
+    event = deliver_event(services.video_create(creator=creator, caption="alone").event)
     assert (event.status, event.chunk_bounds) == ("done", [])
 
 
 def test_planning_a_post_sends_its_chunks_on_commit(creator, followers, small_chunks, django_capture_on_commit_callbacks):
     event = services.video_create(creator=creator, caption="new!").event
     with django_capture_on_commit_callbacks() as callbacks:
-        deliver(event)
+        deliver_event(event)
     assert len(callbacks) == 1
 
 

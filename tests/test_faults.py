@@ -28,10 +28,10 @@ from inbox.tasks import fan_out_event, fan_out_post_chunk
 from video_platform import services
 from video_platform.models import Follow, Profile, Share, Video
 
-from .conftest import api_client as local_api_client
-from .conftest import wait_for_event, wait_until
+from .clients import api_client as local_api_client
 from .factories import UserFactory, VideoFactory
 from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, needs_fault_stack, stack  # noqa: F401
+from .waiting import wait_for_event, wait_until
 
 User = get_user_model()
 

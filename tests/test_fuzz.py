@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from qa.delivery import events_wait_delivered
 from inbox.models import Event
 from video_platform.models import Follow
 
-from .conftest import ROOT, asgi_process
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ SEED = os.environ.get("FUZZ_SEED", "1")
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker):
+def live_server_url(asgi_process, django_db_blocker):
     """The project served by uvicorn on the test database, without DEBUG as in production."""
     with asgi_process("test-fuzz-server.log", DEBUG="0") as url:
         yield url
@@ -41,7 +41,7 @@ def test_schemathesis_default_checks_pass_on_every_operation(celery_worker, live
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{live_server_url}/api/schema/",
          "--header", f"Authorization: Token {token.key}", "--max-examples", MAX_EXAMPLES, "--seed", SEED,
          "--report", "junit", "--report-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     selected, total = map(int, re.search(r"Selected: (\d+)/(\d+)", result.stdout).groups())

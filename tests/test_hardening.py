@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -22,10 +23,11 @@ from inbox.services import batch_window_start
 from video_platform import services
 from video_platform.models import Comment, Message, Share, Video
 
-from .conftest import ROOT, api_client
+from .clients import api_client
 from .factories import PASSWORD, UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
+ROOT = settings.BASE_DIR
 
 STRONG_PASSWORD = "lantern-orbit-97-quince"
 

@@ -6,15 +6,15 @@ from django.test import Client
 from video_platform import services
 from video_platform.models import Video
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory
-from .test_api import deliver_pending
 from .test_stream import EventStream
 
 CAPTION = "Secret sunrise over the quay @ben"
 
 
-def notified_about_a_video():
+@pytest.fixture
+def notified_about_a_video(deliver):
     """cara posts a video mentioning ben; fran follows her, dev likes it, eli comments: every kind of row
     that quotes or shows a caption."""
     cara, ben, fran, dev, eli = (UserFactory.create(username=name) for name in ("cara", "ben", "fran", "dev", "eli"))
@@ -22,7 +22,7 @@ def notified_about_a_video():
     video = services.video_create(creator=cara, caption=CAPTION)
     services.like_create(user=dev, video=video)
     services.comment_create(author=eli, video=video, text="Sunrise looks unreal")
-    deliver_pending()
+    deliver()
     return video, {"cara": cara, "ben": ben, "fran": fran}
 
 
@@ -43,8 +43,8 @@ def inbox_surfaces(user) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_before_hiding_followers_mentioned_users_and_the_creator_see_the_caption():
-    video, people = notified_about_a_video()
+def test_before_hiding_followers_mentioned_users_and_the_creator_see_the_caption(notified_about_a_video):
+    video, people = notified_about_a_video
     for name, user in people.items():
         assert any("Secret sunrise" in text for text in inbox_surfaces(user)), name
     (post,) = api_client(people["fran"]).get("/api/inbox/").json()["results"]
@@ -53,8 +53,8 @@ def test_before_hiding_followers_mentioned_users_and_the_creator_see_the_caption
 
 
 @pytest.mark.django_db
-def test_after_hiding_no_inbox_shows_the_caption_anywhere():
-    video, people = notified_about_a_video()
+def test_after_hiding_no_inbox_shows_the_caption_anywhere(notified_about_a_video):
+    video, people = notified_about_a_video
     moderator_hides(video)
     for name, user in people.items():
         for text in inbox_surfaces(user):
@@ -63,8 +63,8 @@ def test_after_hiding_no_inbox_shows_the_caption_anywhere():
 
 
 @pytest.mark.django_db
-def test_after_hiding_a_post_notification_still_says_who_posted_without_quoting_it():
-    video, people = notified_about_a_video()
+def test_after_hiding_a_post_notification_still_says_who_posted_without_quoting_it(notified_about_a_video):
+    video, people = notified_about_a_video
     moderator_hides(video)
     (post,) = api_client(people["fran"]).get("/api/inbox/").json()["results"]
     assert (post["text"], post["video"]) == ("@cara posted a new video", {"id": video.pk, "caption": ""})
@@ -73,8 +73,8 @@ def test_after_hiding_a_post_notification_still_says_who_posted_without_quoting_
 
 
 @pytest.mark.django_db
-def test_unhiding_brings_the_caption_back():
-    video, people = notified_about_a_video()
+def test_unhiding_brings_the_caption_back(notified_about_a_video):
+    video, people = notified_about_a_video
     moderator_hides(video)
     Video.objects.filter(pk=video.pk).update(is_hidden=False)
     (post,) = api_client(people["fran"]).get("/api/inbox/").json()["results"]
@@ -82,8 +82,8 @@ def test_unhiding_brings_the_caption_back():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_after_hiding_the_stream_replay_does_not_show_the_caption(asgi_server):
-    video, people = notified_about_a_video()
+def test_after_hiding_the_stream_replay_does_not_show_the_caption(asgi_server, notified_about_a_video):
+    video, people = notified_about_a_video
     replay = EventStream(asgi_server, people["fran"], last_event_id=0)
     try:
         assert replay.next_block() == {"comment": "ok"}

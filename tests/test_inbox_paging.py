@@ -7,9 +7,8 @@ import pytest
 
 from inbox import services as inbox_services
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
-from .test_api import deliver_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +19,27 @@ def encoded(text: str) -> str:
     return b64encode(text.encode()).decode()
 
 
-def like(user, video) -> None:
-    assert api_client(user).post(f"/api/videos/{video.pk}/likes/").status_code in (200, 201)
-    deliver_pending()
+@pytest.fixture
+def like(deliver):
+    """``like(user, video)``: a like through the API, delivered."""
+
+    def like_delivered(user, video) -> None:
+        assert api_client(user).post(f"/api/videos/{video.pk}/likes/").status_code in (200, 201)
+        deliver()
+
+    return like_delivered
 
 
-def share(user, video, **data) -> None:
-    response = api_client(user).post(f"/api/videos/{video.pk}/shares/", data, format="json")
-    assert response.status_code == 201, response.content
-    deliver_pending()
+@pytest.fixture
+def share(deliver):
+    """``share(user, video, **data)``: a share through the API, delivered."""
+
+    def share_delivered(user, video, **data) -> None:
+        response = api_client(user).post(f"/api/videos/{video.pk}/shares/", data, format="json")
+        assert response.status_code == 201, response.content
+        deliver()
+
+    return share_delivered
 
 
 def walk(client, url: str | None) -> list[dict]:
@@ -40,7 +51,7 @@ def walk(client, url: str | None) -> list[dict]:
     return seen
 
 
-def test_a_group_bumped_while_paging_is_not_on_later_pages_and_since_returns_it(creator):
+def test_a_group_bumped_while_paging_is_not_on_later_pages_and_since_returns_it(creator, like):
     videos = [VideoFactory.create(creator=creator) for _ in range(7)]
     for video in videos:
         like(UserFactory.create(), video)
@@ -55,7 +66,7 @@ def test_a_group_bumped_while_paging_is_not_on_later_pages_and_since_returns_it(
     assert [(n["video"]["id"], n["count"]) for n in changed["results"]] == [(videos[0].pk, 2)]
 
 
-def test_since_returns_what_changed_newest_first_and_still_hides_the_sharer(creator, video):
+def test_since_returns_what_changed_newest_first_and_still_hides_the_sharer(creator, video, like, share):
     client = api_client(creator)
     like(UserFactory.create(), video)
     position = client.get("/api/inbox/").json()["stream_position"]
@@ -76,7 +87,7 @@ def test_since_returns_what_changed_newest_first_and_still_hides_the_sharer(crea
     assert response.json()["stream_position"] > position
 
 
-def test_since_the_latest_position_returns_nothing(creator, video):
+def test_since_the_latest_position_returns_nothing(creator, video, like):
     like(UserFactory.create(), video)
     client = api_client(creator)
     position = client.get("/api/inbox/").json()["stream_position"]
@@ -84,14 +95,14 @@ def test_since_the_latest_position_returns_nothing(creator, video):
 
 
 @pytest.mark.parametrize("since", ["1000000", "-1", "soon"])
-def test_since_ahead_of_the_stream_or_not_a_stream_id_is_a_field_error(creator, video, since):
+def test_since_ahead_of_the_stream_or_not_a_stream_id_is_a_field_error(creator, video, since, like):
     like(UserFactory.create(), video)
     response = api_client(creator).get(f"/api/inbox/?since={since}")
     assert (response.status_code, list(response.json())) == (400, ["since"])
     assert since not in response.content.decode()
 
 
-def test_since_older_than_the_kept_log_is_a_field_error(creator, video):
+def test_since_older_than_the_kept_log_is_a_field_error(creator, video, like):
     like(UserFactory.create(), video)
     inbox_services.stream_log_prune(older_than_days=0)
     response = api_client(creator).get("/api/inbox/?since=0")

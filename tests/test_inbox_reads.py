@@ -3,32 +3,26 @@
 import pytest
 from rest_framework import serializers
 
-from inbox import services as inbox_services
 from inbox.api import NotificationSerializer
 from inbox.models import Notification
 from video_platform import services
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def deliver(result):
-    inbox_services.event_deliver(event_id=result.event.pk)
-    return result
-
-
 @pytest.fixture
-def mixed_inbox():
+def mixed_inbox(deliver):
     creator, sharer, tagger, friend = (UserFactory.create() for _ in range(4))
     video = VideoFactory.create(creator=creator)
-    deliver(services.video_share(sharer=sharer, video=video, channel="link"))
-    deliver(services.video_share(sharer=tagger, video=video, channel="tag", tagged=[creator, friend]))
-    deliver(services.video_share(sharer=sharer, video=video, channel="dm", recipients=[creator], message="see"))
-    deliver(services.comment_create(author=friend, video=video, text="so good"))
-    deliver(services.follow_create(follower=friend, followee=creator))
-    deliver(services.like_create(user=friend, video=video))
+    deliver(services.video_share(sharer=sharer, video=video, channel="link").event)
+    deliver(services.video_share(sharer=tagger, video=video, channel="tag", tagged=[creator, friend]).event)
+    deliver(services.video_share(sharer=sharer, video=video, channel="dm", recipients=[creator], message="see").event)
+    deliver(services.comment_create(author=friend, video=video, text="so good").event)
+    deliver(services.follow_create(follower=friend, followee=creator).event)
+    deliver(services.like_create(user=friend, video=video).event)
     return creator, sharer, tagger, video
 
 

@@ -16,8 +16,9 @@ from inbox.tasks import fan_out_event, redispatch_pending_events
 from video_platform import services
 from video_platform.models import Follow, Profile, Share, Video
 
-from .conftest import WORKER_POST_FAN_OUT_CHUNK_SIZE, api_client, wait_for_event
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_for_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 User = get_user_model()
@@ -267,12 +268,12 @@ def test_an_event_sent_to_the_workers_several_times_is_applied_once(video, share
     assert inbox_types(video.creator) == [("share", None, 2)]
 
 
-def test_a_post_to_hundreds_of_followers_reaches_each_exactly_once_in_chunks(sharer):
+def test_a_post_to_hundreds_of_followers_reaches_each_exactly_once_in_chunks(sharer, worker_post_fan_out_chunk_size):
     followers = _bulk_users("follower", 320)
     Follow.objects.bulk_create(Follow(follower=f, followee=sharer) for f in followers)
     body = act(sharer, "/api/videos/", {"caption": "to all of you"})
     event = Event.objects.get(pk=body["event_id"])
-    chunks = -(-len(followers) // WORKER_POST_FAN_OUT_CHUNK_SIZE)
+    chunks = -(-len(followers) // worker_post_fan_out_chunk_size)
     assert (event.notification_count, len(event.chunk_bounds)) == (320, chunks)
     assert EventChunk.objects.filter(event=event).count() == chunks
     per_follower = Notification.objects.filter(type="post").values("recipient").annotate(n=Count("id"))

@@ -6,9 +6,9 @@ import pytest
 from inbox.models import Event
 from video_platform.models import Block, Conversation, Follow, Like, Message, Share, Video
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
-from .test_api import deliver_pending, footprint, inbox
+from .test_api import footprint, inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +46,13 @@ def conversation_of(creator, *others) -> int:
 # A message with a video is a share
 
 
-def test_a_video_sent_in_a_chat_counts_once_and_tells_the_creator_anonymously(ana, ben, cara, caras_video):
+def test_a_video_sent_in_a_chat_counts_once_and_tells_the_creator_anonymously(ana, ben, cara, caras_video, deliver):
     chat = conversation_of(ana, ben)
     response = post(ana, f"/api/conversations/{chat}/messages/", {"text": "look", "video": caras_video.pk})
     assert response.status_code == 201
     event = Event.objects.get(pk=response.json()["event_id"])
     assert (event.kind, event.payload["channel"], event.payload["recipients"]) == ("share", "dm", [ben.pk])
-    deliver_pending()
+    deliver()
     assert Video.objects.get(pk=caras_video.pk).share_count == 1
     (group,) = inbox(cara)
     assert (group["type"], group["actor"], group["text"]) == ("share", None, "Your video was shared once")
@@ -72,11 +72,13 @@ def test_a_video_sent_in_a_chat_is_one_message_in_that_chat_and_one_share(ana, b
     ]
 
 
-def test_a_video_sent_to_a_group_chat_reaches_every_other_participant_in_that_chat(ana, ben, cara, caras_video):
+def test_a_video_sent_to_a_group_chat_reaches_every_other_participant_in_that_chat(
+    ana, ben, cara, caras_video, deliver
+):
     dev = UserFactory.create(username="dev")
     chat = conversation_of(ana, ben, dev)
     post(ana, f"/api/conversations/{chat}/messages/", {"text": "", "video": caras_video.pk})
-    deliver_pending()
+    deliver()
     for person in (ben, dev):
         (message,) = inbox(person)
         assert (message["type"], message["conversation"], message["actor"]["username"]) == ("message", chat, "ana")
@@ -84,20 +86,22 @@ def test_a_video_sent_to_a_group_chat_reaches_every_other_participant_in_that_ch
     assert [n["type"] for n in inbox(cara)] == ["share"]
 
 
-def test_a_video_sent_to_its_creator_in_a_chat_is_a_message_to_them_not_an_anonymous_share(ana, cara, caras_video):
+def test_a_video_sent_to_its_creator_in_a_chat_is_a_message_to_them_not_an_anonymous_share(
+    ana, cara, caras_video, deliver
+):
     chat = conversation_of(ana, cara)
     post(ana, f"/api/conversations/{chat}/messages/", {"text": "yours!", "video": caras_video.pk})
-    deliver_pending()
+    deliver()
     (message,) = inbox(cara)
     assert (message["type"], message["text"]) == ("message", "@ana sent you a message: yours!")
     assert Video.objects.get(pk=caras_video.pk).share_count == 1
 
 
-def test_a_chat_message_and_a_dm_share_of_the_same_video_are_the_same_action(ana, ben, cara, caras_video):
+def test_a_chat_message_and_a_dm_share_of_the_same_video_are_the_same_action(ana, ben, cara, caras_video, deliver):
     chat = conversation_of(ana, ben)
     post(ana, f"/api/conversations/{chat}/messages/", {"text": "", "video": caras_video.pk})
     post(ana, f"/api/videos/{caras_video.pk}/shares/", {"channel": "dm", "recipients": ["ben"]})
-    deliver_pending()
+    deliver()
     assert Video.objects.get(pk=caras_video.pk).share_count == 2
     assert [(e.kind, e.payload["channel"]) for e in Event.objects.order_by("pk")] == [("share", "dm")] * 2
     (group,) = inbox(cara)
@@ -114,7 +118,7 @@ def test_a_text_message_is_not_a_share(ana, ben):
 # Follow spam
 
 
-def test_only_the_first_follow_of_a_pair_notifies(ana, ben):
+def test_only_the_first_follow_of_a_pair_notifies(ana, ben, deliver):
     first = post(ana, "/api/users/ben/follow/")
     cycles = []
     for _ in range(4):
@@ -123,15 +127,15 @@ def test_only_the_first_follow_of_a_pair_notifies(ana, ben):
         cycles.append((again.status_code, again.json()["event_id"]))
     assert (first.status_code, first.json()["event_id"]) == (201, Event.objects.get(kind="follow").pk)
     assert cycles == [(201, None)] * 4
-    deliver_pending()
+    deliver()
     assert [n["text"] for n in inbox(ben)] == ["@ana started following you"]
     assert Follow.objects.filter(follower=ana, followee=ben).exists()
 
 
-def test_a_follow_back_is_a_different_pair_and_notifies(ana, ben):
+def test_a_follow_back_is_a_different_pair_and_notifies(ana, ben, deliver):
     post(ana, "/api/users/ben/follow/")
     post(ben, "/api/users/ana/follow/")
-    deliver_pending()
+    deliver()
     assert [n["text"] for n in inbox(ana)] == ["@ben started following you"]
     assert [n["text"] for n in inbox(ben)] == ["@ana started following you"]
 
@@ -200,11 +204,13 @@ def test_a_dm_share_never_makes_a_conversation_updated_before_it_was_created(ana
 # A like group counts who liked while it was open; the video counts likes now
 
 
-def test_an_unlike_does_not_take_back_a_delivered_like_and_the_contract_says_what_count_counts(cara, caras_video):
+def test_an_unlike_does_not_take_back_a_delivered_like_and_the_contract_says_what_count_counts(
+    cara, caras_video, deliver
+):
     ana, ben, dev = (UserFactory.create(username=name) for name in ("ana", "ben", "dev"))
     for liker in (ana, ben, dev):
         post(liker, f"/api/videos/{caras_video.pk}/likes/")
-    deliver_pending()
+    deliver()
     api_client(ben).delete(f"/api/videos/{caras_video.pk}/likes/")
     (group,) = inbox(cara)
     assert (group["count"], group["text"]) == (3, "@dev and 2 others liked your video")

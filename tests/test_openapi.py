@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from .conftest import api_client
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 

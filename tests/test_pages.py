@@ -1,5 +1,5 @@
-"""Server-rendered pages through Django's test client. Delivery is applied by calling the inbox service
-directly (these tests don't run a worker; tests/test_browser.py does)."""
+"""Server-rendered pages through Django's test client. Delivery is done in this process by the ``deliver``
+fixture (these tests don't run a worker; tests/test_browser.py does)."""
 
 import re
 from datetime import timedelta
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from inbox.models import Event, Notification
 from inbox.batching import share_batch_seconds
-from inbox.services import event_deliver, held_shares_release
+from inbox.services import held_shares_release
 from inbox.views import PAGE_SIZE
 from video_platform import services
 from video_platform.error_pages import FriendlyErrorPagesMiddleware
@@ -32,11 +32,6 @@ def browser(user=None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
-
-
-def deliver_all() -> None:
-    for event_id in Event.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True):
-        event_deliver(event_id=event_id)
 
 
 def creator_pages(creator, video) -> list[str]:
@@ -229,13 +224,13 @@ def test_share_sheet_shows_the_share_services_error_when_nobody_is_picked_for_ta
     ],
     ids=["link", "tag-someone-else", "dm-someone-else"],
 )
-def test_creator_pages_never_contain_a_sharer_who_did_not_tag_or_message_them(share):
+def test_creator_pages_never_contain_a_sharer_who_did_not_tag_or_message_them(share, deliver):
     creator = UserFactory.create(username="cara_creates")
     sharer = UserFactory.create(username="sam_the_sharer", display_name="Samantha Sharewell")
     Follow.objects.create(follower=sharer, followee=UserFactory.create(username="friend_of_sam"))
     video = VideoFactory.create(creator=creator)
     assert browser(sharer).post(f"/videos/{video.pk}/share/", share).status_code == 302
-    deliver_all()
+    deliver()
     assert Notification.objects.get(recipient=creator).type == "share"
 
     for url in creator_pages(creator, video):
@@ -248,7 +243,7 @@ def test_creator_pages_never_contain_a_sharer_who_did_not_tag_or_message_them(sh
     assert "Your video was shared once" in inbox
 
 
-def test_tag_and_dm_shares_name_the_sharer_to_the_people_they_reach():
+def test_tag_and_dm_shares_name_the_sharer_to_the_people_they_reach(deliver):
     sharer = UserFactory.create(username="sam_the_sharer")
     tagged, recipient = UserFactory.create_batch(2)
     for person in (tagged, recipient):
@@ -257,7 +252,7 @@ def test_tag_and_dm_shares_name_the_sharer_to_the_people_they_reach():
     client = browser(sharer)
     client.post(f"/videos/{video.pk}/share/", {"channel": "tag", "tagged": [tagged.username]})
     client.post(f"/videos/{video.pk}/share/", {"channel": "dm", "recipients": [recipient.username], "message": "look!"})
-    deliver_all()
+    deliver()
 
     assert "@sam_the_sharer tagged you in a video" in browser(tagged).get("/inbox/").content.decode()
     assert "@sam_the_sharer sent you a message: look!" in browser(recipient).get("/inbox/").content.decode()
@@ -266,12 +261,12 @@ def test_tag_and_dm_shares_name_the_sharer_to_the_people_they_reach():
     assert video.caption in page and "look!" in page
 
 
-def test_inbox_tabs_filter_by_category():
+def test_inbox_tabs_filter_by_category(deliver):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)
     browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
     browser(UserFactory.create(username="fiona")).post(f"/u/{creator.username}/follow/")
-    deliver_all()
+    deliver()
 
     shares = browser(creator).get("/inbox/?category=shares").context["items"]
     followers = browser(creator).get("/inbox/?category=followers").context["items"]
@@ -280,23 +275,23 @@ def test_inbox_tabs_filter_by_category():
     assert "Nothing here yet" in browser(creator).get("/inbox/?category=likes").content.decode()
 
 
-def test_grouped_shares_read_as_one_item_with_the_count():
+def test_grouped_shares_read_as_one_item_with_the_count(deliver):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)
     for sharer in UserFactory.create_batch(3):
         browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "link"})
-    deliver_all()
+    deliver()
     items = browser(creator).get("/inbox/").context["items"]
     assert [(n["text"], n["count"]) for n in items] == [("Your video was shared 3 times", 3)]
 
 
-def test_mark_one_then_all_read():
+def test_mark_one_then_all_read(deliver):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)
     for fan in UserFactory.create_batch(2):
         browser(fan).post(f"/u/{creator.username}/follow/")
     browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
-    deliver_all()
+    deliver()
     client = browser(creator)
     first = Notification.objects.filter(recipient=creator, type="follow").first()
 
@@ -310,11 +305,11 @@ def test_mark_one_then_all_read():
     assert "data-testid=\"unread-badge\"" not in client.get("/inbox/").content.decode()
 
 
-def test_notification_detail_reads_it_and_shows_the_video_counts():
+def test_notification_detail_reads_it_and_shows_the_video_counts(deliver):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator, caption="Tide pools")
     browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
-    deliver_all()
+    deliver()
     notification = Notification.objects.get(recipient=creator)
 
     page = browser(creator).get(f"/inbox/{notification.pk}/")
@@ -325,11 +320,11 @@ def test_notification_detail_reads_it_and_shows_the_video_counts():
     assert notification.unread is False
 
 
-def test_other_users_notifications_are_not_found():
+def test_other_users_notifications_are_not_found(deliver):
     notification_owner = UserFactory.create()
     video = VideoFactory.create(creator=notification_owner)
     browser(UserFactory.create()).post(f"/videos/{video.pk}/share/", {"channel": "link"})
-    deliver_all()
+    deliver()
     notification = Notification.objects.get()
     assert browser(UserFactory.create()).get(f"/inbox/{notification.pk}/").status_code == 404
 
@@ -402,12 +397,12 @@ def test_pages_load_htmx_and_the_shared_live_stream_locally():
     assert "https://" not in page
 
 
-def test_the_inbox_pages_older_notifications_and_keeps_the_tab():
+def test_the_inbox_pages_older_notifications_and_keeps_the_tab(deliver):
     creator, fan = UserFactory.create(), UserFactory.create()
     video = VideoFactory.create(creator=creator)
     for n in range(PAGE_SIZE + 3):
         services.comment_create(author=fan, video=video, text=f"comment {n}")
-    deliver_all()
+    deliver()
     client = browser(creator)
 
     first = client.get("/inbox/?category=comments")
@@ -497,16 +492,22 @@ def test_video_counts_answer_204_until_they_change_then_mark_what_changed():
     assert '<li title="Likes" class="count-changed">' in changed.content.decode()
 
 
-def _chat_between(ana, ben, text="hello"):
-    conversation, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
-    message = services.message_send(sender=ana, conversation=conversation, text=text)
-    deliver_all()
-    return conversation, message
+@pytest.fixture
+def chat_between(deliver):
+    """``chat_between(ana, ben, text)``: ana's message to ben in their chat, delivered."""
+
+    def chat(ana, ben, text="hello"):
+        conversation, _ = services.conversation_get_or_create(creator=ana, participants=[ben])
+        message = services.message_send(sender=ana, conversation=conversation, text=text)
+        deliver()
+        return conversation, message
+
+    return chat
 
 
-def test_an_open_chat_answers_204_until_a_new_message_arrives():
+def test_an_open_chat_answers_204_until_a_new_message_arrives(chat_between):
     ana, ben = UserFactory.create_batch(2)
-    chat, message = _chat_between(ana, ben)
+    chat, message = chat_between(ana, ben)
     client = browser(ben)
     url = f"/messages/{chat.pk}/"
     assert client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages").status_code == 204
@@ -516,10 +517,10 @@ def test_an_open_chat_answers_204_until_a_new_message_arrives():
     assert "are you there?" in newer.content.decode()
 
 
-def test_reading_in_an_open_chat_clears_its_message_notifications_only():
+def test_reading_in_an_open_chat_clears_its_message_notifications_only(chat_between):
     ana, ben, cara = UserFactory.create_batch(3)
-    chat, _ = _chat_between(ana, ben)
-    _chat_between(cara, ben)
+    chat, _ = chat_between(ana, ben)
+    chat_between(cara, ben)
     client = browser(ben)
     assert 'hx-post="/inbox/chats/%d/read/"' % chat.pk in client.get(f"/messages/{chat.pk}/").content.decode()
     assert client.post(f"/inbox/chats/{chat.pk}/read/").status_code == 204
@@ -527,20 +528,20 @@ def test_reading_in_an_open_chat_clears_its_message_notifications_only():
     assert list(unread.values_list("actor__username", flat=True)) == [cara.username]
 
 
-def test_reading_someone_elses_chat_changes_nothing():
+def test_reading_someone_elses_chat_changes_nothing(chat_between):
     ana, ben, stranger = UserFactory.create_batch(3)
-    chat, _ = _chat_between(ana, ben)
+    chat, _ = chat_between(ana, ben)
     assert browser(stranger).post(f"/inbox/chats/{chat.pk}/read/").status_code == 404
     assert Notification.objects.get(recipient=ben).unread
 
 
-def test_the_messages_list_shows_each_chats_last_message_and_unread_marker():
+def test_the_messages_list_shows_each_chats_last_message_and_unread_marker(deliver, chat_between):
     ana, ben, cara = UserFactory.create_batch(3)
-    _chat_between(ana, ben, "first <b>hello</b>")
-    read_chat, _ = _chat_between(cara, ben, "already seen")
+    chat_between(ana, ben, "first <b>hello</b>")
+    read_chat, _ = chat_between(cara, ben, "already seen")
     video = VideoFactory.create(creator=cara)
     services.video_share(sharer=ana, video=video, channel="dm", recipients=[ben], message="look")
-    deliver_all()
+    deliver()
     browser(ben).post(f"/inbox/chats/{read_chat.pk}/read/")
     page = browser(ben).get("/messages/").content.decode()
     assert "Sent a video · look" in page and "already seen" in page
@@ -581,15 +582,21 @@ def test_a_share_from_the_sheet_in_a_dialog_redirects_the_page_and_a_refusal_sta
     assert 'id="share-sheet"' in refused.content.decode()
 
 
-def _share_group_of(creator, video, sharer):
-    services.video_share(sharer=sharer, video=video, channel="link")
-    deliver_all()
-    return Notification.objects.get(recipient=creator, type="share")
+@pytest.fixture
+def share_group_of(deliver):
+    """``share_group_of(creator, video, sharer)``: the creator's share group, the sharer's link share delivered."""
+
+    def share_group(creator, video, sharer):
+        services.video_share(sharer=sharer, video=video, channel="link")
+        deliver()
+        return Notification.objects.get(recipient=creator, type="share")
+
+    return share_group
 
 
-def test_a_share_groups_detail_page_says_what_the_creator_can_and_cannot_know():
+def test_a_share_groups_detail_page_says_what_the_creator_can_and_cannot_know(share_group_of):
     creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer", display_name="Samira")
-    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    group = share_group_of(creator, VideoFactory.create(creator=creator), sharer)
     page = browser(creator).get(f"/inbox/{group.pk}/").content.decode()
     assert "shared once in this group: by copying its link, sharing it to other apps, or sending it in messages" in page
     assert "Who shared is never shown" in page
@@ -604,18 +611,18 @@ def _staff(username: str, *, group: str | None = None, superuser: bool = False):
     return user
 
 
-def test_the_staff_share_group_page_shows_the_sharers_beside_what_the_creator_sees():
+def test_the_staff_share_group_page_shows_the_sharers_beside_what_the_creator_sees(share_group_of):
     creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
-    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    group = share_group_of(creator, VideoFactory.create(creator=creator), sharer)
     page = browser(_staff("root", superuser=True)).get(f"/staff/share-groups/{group.pk}/").content.decode()
     assert "What the creator sees" in page and "Your video was shared once" in page
     assert "What the platform knows" in page and "@sam_sharer" in page and ">link<" in page
 
 
 @pytest.mark.parametrize("who", ["creator", "support", "moderator", "sharer"])
-def test_the_staff_share_group_page_is_not_found_for_anyone_who_may_not_see_sharers(who):
+def test_the_staff_share_group_page_is_not_found_for_anyone_who_may_not_see_sharers(who, share_group_of):
     creator, sharer = UserFactory.create(), UserFactory.create(username="sam_sharer")
-    group = _share_group_of(creator, VideoFactory.create(creator=creator), sharer)
+    group = share_group_of(creator, VideoFactory.create(creator=creator), sharer)
     viewer = {
         "creator": creator,
         "sharer": sharer,
@@ -627,7 +634,7 @@ def test_the_staff_share_group_page_is_not_found_for_anyone_who_may_not_see_shar
     assert b"Share group" not in response.content
 
 
-def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_the_schedule_only(settings):
+def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_the_schedule_only(settings, deliver):
     settings.DEMO_MODE = True
     creator, sharer = UserFactory.create(), UserFactory.create()
     video = VideoFactory.create(creator=creator)
@@ -637,7 +644,7 @@ def test_in_demo_mode_a_presenter_turns_share_batching_on_and_the_inbox_shows_th
     assert share_batch_seconds() == 30
 
     services.video_share(sharer=sharer, video=video, channel="link")
-    deliver_all()
+    deliver()
     assert not Notification.objects.filter(recipient=creator).exists()
     page = client.get("/inbox/").content.decode()
     assert "Anonymous shares arrive every 30 s" in page and 'data-batch-countdown="30"' in page

@@ -29,9 +29,10 @@ from inbox.models import Event
 from video_platform import services
 from video_platform.models import Conversation, Message, Share
 
-from .conftest import api_client, wait_for_event
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 from .urlconf import all_routes, restart_ids
+from .waiting import wait_for_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 
-from .conftest import ROOT
+from django.conf import settings
+
+ROOT = settings.BASE_DIR
 
 
 def test_make_test_says_in_one_line_what_to_install_when_it_cannot_install_chromium(tmp_path):

@@ -194,13 +194,11 @@ def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(ce
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(
-    tmp_path, delivery_in_this_process
-):
+def test_with_production_batching_the_runner_sees_held_events_and_releases_only_its_own(tmp_path, deliver):
     """A unit test of the runner under production batching, which the session worker does not run."""
     someone_elses = VideoFactory.create()
     (tmp_path / "share.yaml").write_text(SHARE_SCENARIO)
-    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600):
+    with override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600), deliver.as_sent():
         services.video_share(sharer=UserFactory.create(), video=someone_elses, channel="link")
         out = _run(tmp_path / "share.yaml")
     assert "Share batching is on (600 s windows)" in out

@@ -14,8 +14,8 @@ from rest_framework.authtoken.models import Token
 
 from video_platform.management.commands.serve import proxy_options
 
-from .conftest import asgi_process, wait_until
 from .factories import PASSWORD, UserFactory
+from .waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ APPLICATION_NAME = "shareloop-serve-test"  # libpq's PGAPPNAME: tells this serve
 
 
 @pytest.fixture(scope="module")
-def production_server(django_db_setup, django_db_blocker):
+def production_server(asgi_process, django_db_blocker):
     with asgi_process(
         "test-serve.log", DEBUG="0", DEMO_MODE="0", HTTPS_ONLY="0", THROTTLE_RATE_LOGIN="2/minute",
         PGAPPNAME=APPLICATION_NAME,

@@ -55,12 +55,13 @@ def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
 
 
 @override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600)
-def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(delivery_in_this_process):
+def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(deliver):
     """A unit test of the summary under production batching, which the session worker does not run."""
     def simulate(*flags) -> tuple[dict, str]:
         out, err = StringIO(), StringIO()
         arguments = ["--users", "5", "--actions", "60", "--seed", "4", "--json", *flags]
-        call_command("simulate", *arguments, stdout=out, stderr=err)
+        with deliver.as_sent():
+            call_command("simulate", *arguments, stdout=out, stderr=err)
         return json.loads(out.getvalue()), err.getvalue()
 
     held, note = simulate()

@@ -1,7 +1,8 @@
 import pytest
 
-from .conftest import api_client, wait_for_event
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_for_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

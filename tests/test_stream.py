@@ -9,8 +9,9 @@ from rest_framework.authtoken.models import Token
 
 from inbox import services as inbox_services
 
-from .conftest import api_client, wait_for_event
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
+from .waiting import wait_for_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from video_platform import services
 from video_platform.usernames import username_normalise, username_problem
 
+from .clients import api_client
 from .factories import UserFactory
 
 User = get_user_model()
@@ -113,8 +114,6 @@ def test_demo_users_and_scenario_run_users_have_valid_stored_names():
 
 
 def test_mentions_tags_and_profiles_find_a_user_whatever_the_case(make_user):
-    from .conftest import api_client
-
     ana = make_user(username="ana")
     client = api_client(make_user(username="ben"))
     assert client.get("/api/users/ANA/").json()["username"] == "ana"

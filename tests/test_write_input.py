@@ -7,7 +7,7 @@ import pytest
 from inbox.models import Event
 from video_platform.models import SHARE_MAX_PEOPLE, Message, Share
 
-from .conftest import api_client
+from .clients import api_client
 from .factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
