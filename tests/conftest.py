@@ -13,9 +13,9 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
-from inbox import services as inbox_services
-from inbox.models import Event, EventStatus
-from qa.delivery import process_stop
+from inbox import fan_out
+from video_platform.models import Event, EventStatus
+from qa.worker import process_stop
 from video_platform.celery import app
 
 from .factories import UserFactory, VideoFactory
@@ -136,9 +136,9 @@ class InProcessDelivery:
 
     @staticmethod
     def _deliver(event_id: int) -> None:
-        inbox_services.event_deliver(event_id=event_id)
+        fan_out.event_deliver(event_id=event_id)
         for index in range(len(Event.objects.get(pk=event_id).chunk_bounds or ())):
-            inbox_services.post_chunk_deliver(event_id=event_id, index=index)
+            fan_out.post_chunk_deliver(event_id=event_id, index=index)
 
     @contextmanager
     def as_sent(self) -> Iterator[None]:

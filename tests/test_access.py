@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from inbox.models import Event, Notification
+from video_platform.models import Event
+from inbox.models import Notification
 from video_platform import services
 from video_platform.models import Conversation, Message
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from analytics import services as analytics_services
-from inbox import services as inbox_services
-from inbox.models import Event, EventStatus, Notification
+from inbox import dispatch
+from video_platform.models import Event, EventStatus
+from inbox.models import Notification
 from video_platform import services
 from video_platform.models import Block, Comment, Conversation, Message, Share, Video
 
@@ -60,7 +61,7 @@ def build_world(deliver):
             services.video_share(sharer=creator, video=users[0].videos.get(), channel="link")
             deliver()
         failed = services.like_create(user=creator, video=users[0].videos.get()).event
-        inbox_services.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
+        dispatch.event_mark_failed(event_id=failed.pk, error="RuntimeError: simulated")
         return {"creator": creator, "users": users, "video": video, "failed_event": failed}
 
     return build
@@ -359,7 +360,7 @@ def test_redispatch_action_sends_a_failed_event_to_the_worker_which_delivers_it(
     with transaction.atomic():
         # As the worker records a crash: the task it is sent on commit then finds nothing pending to do.
         share = services.video_share(sharer=sharer, video=video, channel="link")
-        inbox_services.event_mark_failed(event_id=share.event.pk, error="RuntimeError: simulated crash")
+        dispatch.event_mark_failed(event_id=share.event.pk, error="RuntimeError: simulated crash")
     done = services.like_create(user=sharer, video=video).event
     wait_for_event(api_client(sharer), done.pk)
     assert Event.objects.get(pk=share.event.pk).status == EventStatus.FAILED
@@ -386,12 +387,12 @@ def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(
     url = admin_url(Event, "change", failed.pk)
     support = logged_in(staff_in_group("Support", "sue_support"))
     assert 'id="redispatch-event"' not in support.get(url).content.decode()
-    assert support.post(reverse("admin:inbox_event_redispatch", args=[failed.pk])).status_code == 403
+    assert support.post(reverse("admin:platform_event_redispatch", args=[failed.pk])).status_code == 403
     assert Event.objects.get(pk=failed.pk).status == EventStatus.FAILED
 
     root = logged_in(superuser)
     assert 'id="redispatch-event"' in root.get(url).content.decode()
-    response = root.post(reverse("admin:inbox_event_redispatch", args=[failed.pk]), follow=True)
+    response = root.post(reverse("admin:platform_event_redispatch", args=[failed.pk]), follow=True)
     assert response.redirect_chain[-1][0] == url
     assert "Re-dispatched 1 event(s)" in str(list(response.context["messages"])[0])
     failed.refresh_from_db()

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils.dateparse import parse_datetime
 
-from inbox import services as inbox_services
+from inbox import batching as share_batching
 from inbox.models import StreamEntry
 from video_platform import services as platform
 from video_platform.models import Share
@@ -138,7 +138,7 @@ def test_a_link_share_changes_nothing_the_creator_can_read_until_its_window_is_r
     before = surfaces(pro_creator, clip, clock=clock, at=just_before_release)
     share(UserFactory.create(), clip, channel="link")
     clock.now = just_before_release
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
 
     assert moved(before, surfaces(pro_creator, clip, clock=clock, at=just_before_release)) == set()
 
@@ -148,7 +148,7 @@ def test_a_link_share_moves_every_surface_at_its_window_release(clock, pro_creat
     before = surfaces(pro_creator, clip, clock=clock, at=WINDOW_END)
     share(UserFactory.create(), clip, channel="link")
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
 
     # The profile API carries no share figure; every other surface shows the share.
     assert moved(before, surfaces(pro_creator, clip, clock=clock, at=WINDOW_END)) == set(before) - {"profile API"}
@@ -170,7 +170,7 @@ def test_while_held_nobody_sees_the_share_counted_not_the_sharer_nor_a_bystander
     assert answer["share_count"] == 0
     assert [shares_seen(user, clip) for user in (pro_creator, sharer, bystander)] == [0, 0, 0]
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
     assert [shares_seen(user, clip) for user in (pro_creator, sharer, bystander)] == [1, 1, 1]
 
 
@@ -186,7 +186,7 @@ def test_a_tag_share_naming_others_reaches_the_tagged_user_at_once_and_named_but
     assert [(n["type"], n["actor"]["username"]) for n in tags] == [("tag", "ana_sharer")]
     assert moved(before, surfaces(pro_creator, clip, clock=clock, at=START)) == set()
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
     inbox = api_client(pro_creator).get("/api/inbox/").json()["results"]
     assert [(n["type"], n["actor"]) for n in inbox] == [("share", None)]
     assert shares_seen(pro_creator, clip) == 1
@@ -209,7 +209,7 @@ def test_a_creator_who_muted_shares_still_sees_the_count_move_only_at_the_releas
 
     assert shares_seen(pro_creator, clip) == 0
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
     assert shares_seen(pro_creator, clip) == 1
 
 
@@ -223,8 +223,8 @@ def test_every_share_whatever_its_channel_adds_exactly_one_once_released(clock, 
 
     assert shares_seen(pro_creator, clip) == 1
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
+    share_batching.held_shares_release()
     assert shares_seen(pro_creator, clip) == 4
     assert platform.video_counts_rebuild(video=clip) == {}
     assert analytics_shares(pro_creator) == (4, 4)
@@ -237,7 +237,7 @@ def test_a_share_released_after_midnight_counts_in_analytics_on_the_day_it_was_r
     clock.now = datetime(2026, 6, 1, 23, 59, 30, tzinfo=UTC)
     share(UserFactory.create(), clip, channel="link")
     clock.now = datetime(2026, 6, 2, 0, 0, tzinfo=UTC)
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
 
     daily = api_client(pro_creator).get("/api/analytics/?days=7").json()["daily"]
     assert [(entry["date"], entry["shares"]) for entry in daily[-2:]] == [("2026-06-01", 0), ("2026-06-02", 1)]
@@ -263,7 +263,7 @@ def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pr
     event_id = share(UserFactory.create(), clip, channel="link")["event_id"]
     for boundary in range(1, 6):  # 12:10 … 12:50: the window holds one share, fewer than three
         clock.now = START.replace(second=0) + timedelta(seconds=WINDOW * boundary)
-        inbox_services.held_shares_release()
+        share_batching.held_shares_release()
         assert shares_seen(pro_creator, clip) == 0
         assert api_client(pro_creator).get("/api/inbox/").json()["results"] == []
     event = api_client(pro_creator).get(f"/api/events/{event_id}/")
@@ -274,7 +274,7 @@ def test_with_a_minimum_crowd_a_lone_share_waits_for_the_hour_boundary(clock, pr
     )
 
     clock.now = datetime(2026, 6, 1, 13, 0, tzinfo=UTC)
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
     assert shares_seen(pro_creator, clip) == 1
     assert api_client(sharer_view).get(f"/api/events/{event_id}/").json()["status"] == "done"
 
@@ -285,12 +285,12 @@ def test_with_a_minimum_crowd_carried_shares_are_released_together_once_the_crow
 ):
     share(UserFactory.create(), clip, channel="link")
     clock.now = datetime(2026, 6, 1, 12, 10, tzinfo=UTC)
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
     clock.now = datetime(2026, 6, 1, 12, 14, tzinfo=UTC)
     share(UserFactory.create(), clip, channel="link")
     share(UserFactory.create(), clip, channel="tag", tagged=[UserFactory.create().username])
     clock.now = datetime(2026, 6, 1, 12, 20, tzinfo=UTC)
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
 
     assert shares_seen(pro_creator, clip) == 3
     inbox = api_client(pro_creator).get("/api/inbox/").json()["results"]
@@ -304,7 +304,7 @@ def test_a_minimum_crowd_is_counted_per_creator(clock, pro_creator, clip, share)
     for _ in range(3):
         share(UserFactory.create(), busy_video, channel="link")
     clock.now = WINDOW_END
-    inbox_services.held_shares_release()
+    share_batching.held_shares_release()
 
     assert (shares_seen(pro_creator, clip), shares_seen(pro_creator, busy_video)) == (0, 3)
 

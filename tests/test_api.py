@@ -5,7 +5,8 @@ from django.core.management import call_command
 from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 
-from inbox.models import Event, Notification
+from video_platform.models import Event
+from inbox.models import Notification
 from inbox.tasks import fan_out_event
 from video_platform.models import (
     CAPTION_MAX_LENGTH,

@@ -6,8 +6,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from inbox import services as inbox_services
-from inbox.models import Event, EventChunk, Notification
+from inbox import dispatch
+from inbox import fan_out
+from inbox import reading
+from video_platform.models import Event
+from inbox.models import EventChunk, Notification
 from inbox.tasks import fan_out_event
 from video_platform import services
 from video_platform.models import Follow, Share, Video
@@ -20,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def deliver_event(event: Event) -> Event:
     """One run of event_deliver, the service under test, and the event as it left it. Unlike the ``deliver``
     fixture (the worker's whole job), it leaves a post's chunks to the tests of chunks."""
-    inbox_services.event_deliver(event_id=event.pk)
+    fan_out.event_deliver(event_id=event.pk)
     event.refresh_from_db()
     return event
 
@@ -91,14 +94,14 @@ def test_reading_a_share_group_closes_it_and_the_next_share_opens_a_new_one(vide
     link_share(video)
     link_share(video)
     (group,) = notifications_of(video.creator)
-    inbox_services.notification_mark_read(notification=group)
+    reading.notification_mark_read(notification=group)
     link_share(video)
     assert [(n.count, n.unread) for n in notifications_of(video.creator)] == [(2, False), (1, True)]
 
 
 def test_read_all_closes_every_open_group(video):
     link_share(video)
-    inbox_services.notifications_mark_all_read(user=video.creator)
+    reading.notifications_mark_all_read(user=video.creator)
     link_share(video)
     assert [(n.count, n.unread) for n in notifications_of(video.creator)] == [(1, False), (1, True)]
 
@@ -106,7 +109,7 @@ def test_read_all_closes_every_open_group(video):
 def test_read_all_of_one_category_leaves_the_others_unread(video):
     link_share(video)
     deliver_event(services.comment_create(author=UserFactory.create(), video=video, text="nice").event)
-    inbox_services.notifications_mark_all_read(user=video.creator, category="shares")
+    reading.notifications_mark_all_read(user=video.creator, category="shares")
     assert [(n.type, n.unread) for n in notifications_of(video.creator)] == [("share", False), ("comment", True)]
 
 
@@ -140,7 +143,7 @@ def test_liking_again_after_an_unlike_counts_once_in_the_open_group(video):
 def test_liking_again_after_the_group_was_read_notifies_nobody(video):
     ana = UserFactory.create()
     deliver_event(services.like_create(user=ana, video=video).event)
-    inbox_services.notifications_mark_all_read(user=video.creator)
+    reading.notifications_mark_all_read(user=video.creator)
     services.like_delete(user=ana, video=video)
     assert services.like_create(user=ana, video=video).event is None
     assert [(n.count, n.unread) for n in notifications_of(video.creator)] == [(1, False)]
@@ -180,7 +183,7 @@ def test_a_post_to_many_followers_is_planned_in_chunks_and_stays_pending(creator
 def test_the_chunks_of_a_post_reach_every_follower_exactly_once(creator, followers, small_chunks):
     event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     for index in range(len(event.chunk_bounds)):
-        inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
+        fan_out.post_chunk_deliver(event_id=event.pk, index=index)
     for follower in followers:
         assert [n.type for n in notifications_of(follower)] == ["post"]
     event.refresh_from_db()
@@ -191,15 +194,15 @@ def test_a_post_event_is_done_only_after_its_last_chunk(creator, followers, smal
     event = deliver_event(services.video_create(creator=creator, caption="new!").event)
     statuses = []
     for index in reversed(range(len(event.chunk_bounds))):
-        inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
+        fan_out.post_chunk_deliver(event_id=event.pk, index=index)
         statuses.append(Event.objects.get(pk=event.pk).status)
     assert statuses == ["pending", "pending", "pending", "done"]
 
 
 def test_delivering_the_same_chunk_twice_writes_it_once(creator, followers, small_chunks):
     event = deliver_event(services.video_create(creator=creator, caption="new!").event)
-    inbox_services.post_chunk_deliver(event_id=event.pk, index=0)
-    inbox_services.post_chunk_deliver(event_id=event.pk, index=0)
+    fan_out.post_chunk_deliver(event_id=event.pk, index=0)
+    fan_out.post_chunk_deliver(event_id=event.pk, index=0)
     assert Notification.objects.filter(type="post").count() == 3
     assert EventChunk.objects.filter(event=event).count() == 1
     event.refresh_from_db()
@@ -219,7 +222,7 @@ def test_a_follower_mentioned_in_the_caption_gets_one_mention_and_no_post(creato
     mentioned = followers[4]
     event = deliver_event(services.video_create(creator=creator, caption=f"with @{mentioned.username}").event)
     for index in range(len(event.chunk_bounds)):
-        inbox_services.post_chunk_deliver(event_id=event.pk, index=index)
+        fan_out.post_chunk_deliver(event_id=event.pk, index=index)
     assert [n.type for n in notifications_of(mentioned)] == ["mention"]
     assert Event.objects.get(pk=event.pk).notification_count == 10
 
@@ -285,7 +288,7 @@ def test_the_sweeper_resends_events_pending_longer_than_the_timeout(video, sent_
     stale = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
     fresh = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
     aged = _age(stale, 120)
-    assert inbox_services.events_redispatch_pending() == 1
+    assert dispatch.events_redispatch_pending() == 1
     assert sent_events == [stale.pk]
     stale.refresh_from_db()
     assert stale.attempts == 2 and stale.dispatched_at > aged  # dispatched again, so not re-sent at once
@@ -295,22 +298,22 @@ def test_the_sweeper_resends_events_pending_longer_than_the_timeout(video, sent_
 def test_the_sweeper_leaves_delivered_events_alone(video, sent_events):
     event = link_share(video).event
     _age(event, 3600)
-    assert inbox_services.events_redispatch_pending() == 0
+    assert dispatch.events_redispatch_pending() == 0
     assert sent_events == []
 
 
 def test_a_resent_event_is_applied_once_when_the_original_arrives_too(video, sent_events):
     event = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
     _age(event, 3600)
-    inbox_services.events_redispatch_pending()
+    dispatch.events_redispatch_pending()
     for event_id in [*sent_events, event.pk]:
-        inbox_services.event_deliver(event_id=event_id)
+        fan_out.event_deliver(event_id=event_id)
     assert [n.count for n in notifications_of(video.creator)] == [1]
 
 
 def test_redispatching_a_failed_event_makes_it_pending_again(video, sent_events):
     event = services.video_share(sharer=UserFactory.create(), video=video, channel="link").event
-    inbox_services.event_mark_failed(event_id=event.pk, error="RuntimeError: boom")
-    assert inbox_services.events_redispatch(event_ids=[event.pk]) == 1
+    dispatch.event_mark_failed(event_id=event.pk, error="RuntimeError: boom")
+    assert dispatch.events_redispatch(event_ids=[event.pk]) == 1
     event.refresh_from_db()
     assert (event.status, event.error, sent_events) == ("pending", "", [event.pk])

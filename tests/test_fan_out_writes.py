@@ -2,7 +2,7 @@
 
 import pytest
 
-from inbox import services as inbox_services
+from inbox import fan_out
 from inbox.models import Notification
 from video_platform import services
 from video_platform.models import Conversation
@@ -17,7 +17,7 @@ def test_dm_share_writes_each_recipient_their_own_conversation_and_an_anonymous_
     ana, bo = UserFactory.create(), UserFactory.create()
     video = VideoFactory.create(creator=creator)
     share = services.video_share(sharer=sharer, video=video, channel="dm", recipients=[ana, bo], message="look")
-    inbox_services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
 
     rows = {
         n.recipient_id: (n.type, n.actor_id, n.conversation_id, n.event_id, n.excerpt, n.group_key)
@@ -39,9 +39,9 @@ def test_post_chunk_gives_every_follower_one_identical_post_row(settings):
     for follower in followers:
         services.follow_create(follower=follower, followee=creator)
     video = services.video_create(creator=creator, caption="fresh")
-    inbox_services.event_deliver(event_id=video.event.pk)
+    fan_out.event_deliver(event_id=video.event.pk)
     for index in (0, 1, 1, 0):
-        inbox_services.post_chunk_deliver(event_id=video.event.pk, index=index)
+        fan_out.post_chunk_deliver(event_id=video.event.pk, index=index)
 
     rows = Notification.objects.filter(event=video.event).values_list(
         "recipient_id", "type", "actor_id", "video_id", "excerpt", "count", "unread"

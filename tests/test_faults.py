@@ -22,8 +22,9 @@ from django.db.models import Count, Sum
 from kombu import Connection, Exchange, Queue
 from rest_framework.authtoken.models import Token
 
-from inbox.models import Event, EventChunk, EventStatus, HeldShare, Notification
-from inbox.services import batch_window_start
+from video_platform.models import Event, EventStatus
+from inbox.models import EventChunk, HeldShare, Notification
+from inbox.batching import batch_window_start
 from inbox.tasks import fan_out_event, fan_out_post_chunk
 from video_platform import services
 from video_platform.models import Follow, Profile, Share, Video

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from rest_framework.authtoken.models import Token
 
-from qa.delivery import events_wait_delivered
-from inbox.models import Event
+from qa.waiting import events_wait_delivered
+from video_platform.models import Event
 from video_platform.models import Follow
 
 from .factories import UserFactory, VideoFactory

@@ -17,9 +17,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from inbox import services as inbox_services
-from inbox.models import Event, HeldShare, Notification
-from inbox.services import batch_window_start
+from inbox import batching
+from inbox import fan_out
+from video_platform.models import Event
+from inbox.models import HeldShare, Notification
+from inbox.batching import batch_window_start
 from video_platform import services
 from video_platform.models import Comment, Message, Share, Video
 
@@ -126,7 +128,7 @@ def test_comment_author_and_message_sender_cannot_be_assigned(make_user, other, 
 
 def test_marking_read_cannot_reassign_a_notification(make_user, other, creator, video):
     share = services.video_share(sharer=other, video=video, channel="link")
-    inbox_services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
     notification = Notification.objects.get(recipient=creator)
     response = api_client(creator).post(
         f"/api/inbox/{notification.pk}/read/", {"recipient": other.pk, "count": 99, "actor": other.pk}, format="json"
@@ -322,7 +324,7 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
     sharers = [UserFactory.create(username=f"sharer{i}") for i in range(3)]
     events = [services.video_share(sharer=s, video=video, channel="link").event for s in sharers]
     for event in events:
-        inbox_services.event_deliver(event_id=event.pk)
+        fan_out.event_deliver(event_id=event.pk)
 
     assert set(Event.objects.values_list("status", "notification_count")) == {("held", 1)}
     assert not Notification.objects.filter(recipient=creator).exists()
@@ -330,11 +332,11 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
     window_end = batch_window_start(middle, WINDOW) + timedelta(seconds=WINDOW)
     just_before_the_end = window_end - timedelta(microseconds=1)
     next_window_end = window_end + timedelta(seconds=WINDOW)
-    assert inbox_services.held_shares_release(now=just_before_the_end) == 0
+    assert batching.held_shares_release(now=just_before_the_end) == 0
     assert not Notification.objects.filter(recipient=creator).exists()
 
-    assert inbox_services.held_shares_release(now=window_end) == 3
-    assert inbox_services.held_shares_release(now=next_window_end) == 0
+    assert batching.held_shares_release(now=window_end) == 3
+    assert batching.held_shares_release(now=next_window_end) == 0
     assert set(Event.objects.values_list("status", "done_at")) == {("done", window_end)}
     inbox = api_client(creator).get("/api/inbox/").json()["results"]
     assert [(n["type"], n["count"], n["actor"]) for n in inbox] == [("share", 3, None)]
@@ -345,14 +347,14 @@ def test_link_shares_are_held_then_released_together_once_their_window_closes(cr
 def test_batching_holds_only_the_anonymous_part_of_a_tag_share(creator, video):
     sharer, tagged = UserFactory.create(username="sam"), UserFactory.create(username="tia")
     share = services.video_share(sharer=sharer, video=video, channel="tag", tagged=[tagged])
-    inbox_services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
 
     tag = Notification.objects.get(recipient=tagged)
     assert (tag.type, tag.actor) == ("tag", sharer)
     assert not Notification.objects.filter(recipient=creator).exists()
     assert list(HeldShare.objects.values_list("recipient", "type")) == [(creator.pk, "share")]
     hold_at_mid_window()
-    inbox_services.held_shares_release(now=timezone.now() + timedelta(seconds=2 * WINDOW))
+    batching.held_shares_release(now=timezone.now() + timedelta(seconds=2 * WINDOW))
     assert list(Notification.objects.filter(recipient=creator).values_list("type", "count", "actor")) == [
         ("share", 1, None)
     ]
@@ -361,6 +363,6 @@ def test_batching_holds_only_the_anonymous_part_of_a_tag_share(creator, video):
 @override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=0)
 def test_without_a_window_shares_are_delivered_at_once(creator, video):
     share = services.video_share(sharer=UserFactory.create(), video=video, channel="link")
-    inbox_services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
     assert Notification.objects.get(recipient=creator).count == 1
     assert not HeldShare.objects.exists()

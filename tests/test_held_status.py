@@ -9,8 +9,8 @@ from django.test import override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from inbox import services as inbox_services
-from inbox.services import batch_window_start
+from inbox import batching
+from inbox.batching import batch_window_start
 
 from .clients import api_client
 from .factories import UserFactory
@@ -70,9 +70,9 @@ def test_an_event_is_done_only_when_the_window_that_holds_it_is_released(creator
     event_id = share(sharer, video, channel="link")
     release_at = parse_datetime(_event(sharer, event_id)["release_at"])
 
-    inbox_services.held_shares_release(now=release_at - timedelta(seconds=1))
+    batching.held_shares_release(now=release_at - timedelta(seconds=1))
     assert _event(sharer, event_id)["status"] == "held"
-    inbox_services.held_shares_release(now=release_at)
+    batching.held_shares_release(now=release_at)
     assert _event(sharer, event_id)["status"] == "done"
 
 

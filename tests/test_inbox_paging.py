@@ -5,7 +5,7 @@ from base64 import b64encode
 
 import pytest
 
-from inbox import services as inbox_services
+from inbox import stream_log
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -104,7 +104,7 @@ def test_since_ahead_of_the_stream_or_not_a_stream_id_is_a_field_error(creator, 
 
 def test_since_older_than_the_kept_log_is_a_field_error(creator, video, like):
     like(UserFactory.create(), video)
-    inbox_services.stream_log_prune(older_than_days=0)
+    stream_log.stream_log_prune(older_than_days=0)
     response = api_client(creator).get("/api/inbox/?since=0")
     assert (response.status_code, list(response.json())) == (400, ["since"])
 

@@ -11,7 +11,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
-from inbox.models import Event, EventChunk, Notification
+from video_platform.actions import ActionKind, RecordedAction
+from video_platform.models import Event
+from inbox.models import EventChunk, Notification
 from inbox.tasks import fan_out_event, redispatch_pending_events
 from video_platform import services
 from video_platform.models import Follow, Profile, Share, Video
@@ -287,7 +289,15 @@ def test_an_event_whose_dispatch_was_lost_is_delivered_by_the_sweeper(video, sha
         share = Share.objects.create(video=video, sharer=sharer, channel="link")
         Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
         # Written without its on-commit task, as if the broker had been down.
-        event = Event.objects.create(kind="share", actor=sharer, video=video, payload={"share_id": share.pk, "channel": "link"})
+        action = RecordedAction(
+            kind=ActionKind.SHARE,
+            actor_id=sharer.pk,
+            video_id=video.pk,
+            creator_id=video.creator_id,
+            channel="link",
+            share_id=share.pk,
+        )
+        event = Event.objects.create(kind="share", actor=sharer, video=video, payload=action.to_payload())
     Event.objects.filter(pk=event.pk).update(dispatched_at=timezone.now() - timedelta(hours=1))
     redispatch_pending_events.delay()
     assert wait_for_event(api_client(sharer), event.pk)["status"] == "done"

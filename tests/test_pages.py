@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from inbox.models import Event, Notification
+from video_platform.models import Event
+from inbox.models import Notification
 from inbox.batching import share_batch_seconds
-from inbox.services import held_shares_release
+from inbox.batching import held_shares_release
 from inbox.views import PAGE_SIZE
 from video_platform import services
 from video_platform.error_pages import FriendlyErrorPagesMiddleware
@@ -386,6 +387,18 @@ def test_follow_block_and_like_from_pages():
     assert 'aria-pressed="true"' in liked.content.decode()
     video.refresh_from_db()
     assert video.like_count == 1
+
+
+@pytest.mark.parametrize("path", ["/u/a%00b/", "/u/a%00b/follow/", "/u/a%00b/block/"])
+def test_a_profile_path_naming_nobody_is_a_404_page_not_a_500(path):
+    client = browser(UserFactory.create())
+    response = client.get(path) if path.count("/") == 3 else client.post(path)
+    assert response.status_code == 404
+
+
+def test_profile_pages_find_a_user_however_the_name_is_cased():
+    UserFactory.create(username="ana")
+    assert browser(UserFactory.create()).get("/u/ANA/").status_code == 200
 
 
 def test_pages_load_htmx_and_the_shared_live_stream_locally():

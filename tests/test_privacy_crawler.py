@@ -25,7 +25,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from inbox.models import Event
+from video_platform.models import Event
 from video_platform import services
 from video_platform.models import Conversation, Message, Share
 

@@ -35,9 +35,9 @@ def test_a_run_of_other_test_files_does_not_need_chromium():
     assert (result.returncode, result.stdout) == (0, "")
 
 
-def test_ci_runs_the_scenarios_after_the_tests():
+def test_ci_lints_then_runs_the_tests_then_the_scenarios():
     commands = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make ")]
-    assert commands == ["make test", "make scenarios"]
+    assert commands == ["make lint", "make test", "make scenarios"]
 
 
 def _manage_module():

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from inbox.models import Event, HeldShare
+from video_platform.models import Event
+from inbox.models import HeldShare
 from qa.scenarios import ScenarioFormatError, scenario_load
 from video_platform import services
 

@@ -12,7 +12,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.selectors import creator_analytics
-from inbox.models import Event, Notification
+from video_platform.models import Event
+from inbox.models import Notification
 from video_platform.models import Comment, Follow, Like, Message, Share, Video, VideoView
 
 pytestmark = pytest.mark.django_db

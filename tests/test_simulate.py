@@ -5,7 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from inbox.models import Event, Notification
+from video_platform.models import Event
+from inbox.models import Notification
 from video_platform.models import Share
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from rest_framework.authtoken.models import Token
 
-from inbox import services as inbox_services
+from inbox import stream_log
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -195,7 +195,7 @@ def test_a_last_event_id_older_than_the_kept_log_counts_as_a_fresh_connection(st
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)
     _share(UserFactory.create(), video, channel="link")
-    inbox_services.stream_log_prune(older_than_days=0)
+    stream_log.stream_log_prune(older_than_days=0)
 
     events = stream(creator, last_event_id=0)
 

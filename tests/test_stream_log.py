@@ -7,7 +7,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from inbox import live, services
+from inbox import fan_out, live, reading, stream_log
 from inbox.models import InboxStream, Notification, StreamEntry
 from video_platform.services import video_share
 
@@ -23,7 +23,7 @@ def _entries(user) -> list[tuple]:
 def test_delivery_logs_the_notification_then_the_unread_count():
     creator = UserFactory.create()
     share = video_share(sharer=UserFactory.create(), video=VideoFactory.create(creator=creator), channel="link")
-    services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
     notification = Notification.objects.get(recipient=creator)
     assert _entries(creator) == [(1, "notification", notification.pk), (2, "unread_count", None)]
     assert InboxStream.objects.get(user=creator).last_seq == 2
@@ -32,26 +32,26 @@ def test_delivery_logs_the_notification_then_the_unread_count():
 def test_a_redelivered_event_logs_nothing_more():
     creator = UserFactory.create()
     share = video_share(sharer=UserFactory.create(), video=VideoFactory.create(creator=creator), channel="link")
-    services.event_deliver(event_id=share.event.pk)
-    services.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
+    fan_out.event_deliver(event_id=share.event.pk)
     assert len(_entries(creator)) == 2
 
 
 def test_marking_read_logs_the_new_unread_count_only_when_something_changed():
     creator = UserFactory.create()
     share = video_share(sharer=UserFactory.create(), video=VideoFactory.create(creator=creator), channel="link")
-    services.event_deliver(event_id=share.event.pk)
-    services.notifications_mark_all_read(user=creator)
-    services.notifications_mark_all_read(user=creator)
+    fan_out.event_deliver(event_id=share.event.pk)
+    reading.notifications_mark_all_read(user=creator)
+    reading.notifications_mark_all_read(user=creator)
     assert [kind for _, kind, _ in _entries(creator)] == ["notification", "unread_count", "unread_count"]
 
 
 def test_prune_forgets_entries_past_the_replay_window():
     creator = UserFactory.create()
-    services.stream_log_unread_count(user_ids=[creator.pk, creator.pk])
-    services.stream_log_unread_count(user_ids=[creator.pk])
-    StreamEntry.objects.filter(seq=1).update(created_at=timezone.now() - timedelta(days=services.STREAM_LOG_DAYS + 1))
-    assert services.stream_log_prune() == 1
+    stream_log.stream_log_unread_count(user_ids=[creator.pk, creator.pk])
+    stream_log.stream_log_unread_count(user_ids=[creator.pk])
+    StreamEntry.objects.filter(seq=1).update(created_at=timezone.now() - timedelta(days=stream_log.STREAM_LOG_DAYS + 1))
+    assert stream_log.stream_log_prune() == 1
     assert [seq for seq, _, _ in _entries(creator)] == [2]
 
 

@@ -3,7 +3,8 @@
 import pytest
 from django.db.models import Count
 
-from inbox import services as inbox_services
+from inbox import fan_out
+from inbox import reading
 from inbox.models import EventChunk, Notification, UnreadCount
 from video_platform import services
 
@@ -37,14 +38,14 @@ def test_unread_counters_equal_a_recount_through_writes_reads_and_deletes(settin
     deliver(services.like_create(user=fan, video=video).event)
     assert counters() == recount() != {}
 
-    inbox_services.notification_mark_read(notification=Notification.objects.filter(recipient=creator).first())
+    reading.notification_mark_read(notification=Notification.objects.filter(recipient=creator).first())
     assert counters() == recount()
-    inbox_services.notifications_mark_all_read(user=followers[0], category="posts")
+    reading.notifications_mark_all_read(user=followers[0], category="posts")
     assert counters() == recount()
     followers[1].delete()
     video.delete()
     assert counters() == recount()
-    inbox_services.notifications_mark_all_read(user=creator)
+    reading.notifications_mark_all_read(user=creator)
     assert counters() == recount()
     assert UnreadCount.objects.filter(recipient=creator).exclude(count=0).count() == 0
 
@@ -80,6 +81,6 @@ def test_a_redelivered_post_chunk_adds_nothing_to_the_counters(settings, deliver
     video = services.video_create(creator=creator, caption="hello")
     deliver(video.event)
     before = counters()
-    inbox_services.post_chunk_deliver(event_id=video.event.pk, index=0)
+    fan_out.post_chunk_deliver(event_id=video.event.pk, index=0)
     assert EventChunk.objects.filter(event=video.event).count() == 2
     assert counters() == before == recount()

@@ -4,7 +4,7 @@ more people than one share may."""
 
 import pytest
 
-from inbox.models import Event
+from video_platform.models import Event
 from video_platform.models import SHARE_MAX_PEOPLE, Message, Share
 
 from .clients import api_client
