@@ -100,7 +100,7 @@ def actor_cell(notification: Notification, *, with_sharers: bool, row: rendering
 
     ``row``: the notification's row of rendering.NOTIFICATION_ROW when read already; else built from the instance.
     """
-    shown = rendering.render_notification(row or rendering.notification_row(notification))
+    shown = rendering.notification_render(row or rendering.notification_row(notification))
     if shown.anonymous:
         return format_html('<span title="{}">hidden (anonymous)</span>', "The recipient is never shown who did this")
     if not with_sharers and names_a_sharer(notification):
@@ -130,7 +130,7 @@ def notification_text(
         row |= {"actor__username": None, "actor__profile__display_name": None}
     if notification.type == NotificationType.MESSAGE and not with_message_text:
         row["excerpt"] = ""
-    return rendering.render_notification(row).text
+    return rendering.notification_render(row).text
 
 
 def notifications_table(

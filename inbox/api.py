@@ -46,7 +46,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, row: rendering.NotificationRow) -> dict:
-        shown = rendering.render_notification(row)
+        shown = rendering.notification_render(row)
         data = {name: getattr(shown, name) for name in self.Meta.fields}
         data["created_at"], data["updated_at"] = _timestamp(shown.created_at), _timestamp(shown.updated_at)
         return data

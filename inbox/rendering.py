@@ -57,7 +57,7 @@ class RenderedNotification:
         return not policy.shows_actor(self.type)
 
 
-def render_notification(row: NotificationRow) -> RenderedNotification:
+def notification_render(row: NotificationRow) -> RenderedNotification:
     notification_type = row["type"]
     # The policy, not the stored row, decides: an anonymous type never shows an actor.
     username = row["actor__username"] if policy.shows_actor(notification_type) else None

@@ -94,7 +94,7 @@ def share_group_sources(*, notification: Notification) -> list[Event]:
 def inbox_notification_rows(
     *, user, category: str | None = None, unread: bool | None = None, changed_after: int | None = None
 ) -> QuerySet:
-    """The inbox as rows of rendering.NOTIFICATION_ROW, what rendering.render_notification reads: building
+    """The inbox as rows of rendering.NOTIFICATION_ROW, what rendering.notification_render reads: building
     model instances for a page's notifications and their joined users, profiles and videos cost more than
     the query.
 

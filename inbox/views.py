@@ -53,7 +53,7 @@ def inbox_page(request):
         "category": category,
         "category_label": CATEGORY_LABELS[category],
         "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in INBOX_FILTERS],
-        "items": [rendering.render_notification(row) for row in shown[:PAGE_SIZE]],
+        "items": [rendering.notification_render(row) for row in shown[:PAGE_SIZE]],
         "unread_in_category": unread[category],
         "this_url": _inbox_url(category, page),
         "newer_url": _inbox_url(category, page - 1) if page > 1 else None,
@@ -85,7 +85,7 @@ def share_group_staff_view(request, pk: int):
         "inbox/share_group_staff.html",
         {
             "notification": notification,
-            "creator_view": rendering.render_notification(creator_row),
+            "creator_view": rendering.notification_render(creator_row),
             "sources": selectors.share_group_sources(notification=notification),
             "title": "Share group: what the platform knows",
         },
@@ -119,7 +119,7 @@ def notification_detail(request, pk: int):
         # A hidden video's card is left out even for its creator: its caption leaves every inbox page.
         videos = platform_selectors.video_visible(viewer=request.user).filter(is_hidden=False)
         video = videos.filter(pk=notification.video_id).first()
-    item = rendering.render_notification(selectors.inbox_notification_rows(user=request.user).get(pk=pk))
+    item = rendering.notification_render(selectors.inbox_notification_rows(user=request.user).get(pk=pk))
     return render(request, "inbox/detail.html", {"item": item, "video": video, "is_share": item.anonymous})
 
 
