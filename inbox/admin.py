@@ -32,7 +32,7 @@ from video_platform.admin import (
 from video_platform.models import Event, EventStatus, Video
 from video_platform.notification_types import NotificationType
 
-from . import dispatch, policy, reading, selectors
+from . import dispatch, policy, reading, rendering, selectors
 from .models import EventChunk, HeldShare, InboxStream, Notification, StreamEntry, UnreadCount
 
 User = get_user_model()
@@ -95,13 +95,17 @@ class SharerWithheldAdmin(admin.ModelAdmin):
         return found | sharer_rows, duplicates or more
 
 
-def actor_cell(notification: Notification, *, with_sharers: bool) -> str:
-    """The actor as staff see it, saying when the recipient's notification hides it or the viewer may not see it."""
-    if not policy.shows_actor(notification.type):
+def actor_cell(notification: Notification, *, with_sharers: bool, row: rendering.NotificationRow | None = None) -> str:
+    """The actor as staff see it, saying when the recipient's notification hides it or the viewer may not see it.
+
+    ``row``: the notification's row of rendering.NOTIFICATION_ROW when read already; else built from the instance.
+    """
+    shown = rendering.notification_render(row or rendering.notification_row(notification))
+    if shown.anonymous:
         return format_html('<span title="{}">hidden (anonymous)</span>', "The recipient is never shown who did this")
     if not with_sharers and names_a_sharer(notification):
         return SHARER_WITHHELD
-    return admin_link(notification.actor) if notification.actor_id else "—"
+    return admin_link(notification.actor) if shown.actor else "—"
 
 
 def group_cell(notification: Notification) -> str:
@@ -110,39 +114,47 @@ def group_cell(notification: Notification) -> str:
     return f"open group {notification.group_key}" if notification.group_key else "closed group (read)"
 
 
-def notification_text(notification: Notification, *, with_message_text: bool, with_sharers: bool) -> str:
-    """The line the recipient's inbox shows, without direct-message text or a sharer for staff who may not see them."""
-    shown_actor = notification.actor if policy.shows_actor(notification.type) else None
+def notification_text(
+    notification: Notification,
+    *,
+    with_message_text: bool,
+    with_sharers: bool,
+    row: rendering.NotificationRow | None = None,
+) -> str:
+    """The line the recipient's inbox shows, without direct-message text or a sharer for staff who may not see them.
+
+    ``row``: as for actor_cell. Withholding takes columns out of the row; the renderer words what is left.
+    """
+    row = dict(row or rendering.notification_row(notification))
     if not with_sharers and names_a_sharer(notification):
-        shown_actor = None
-    excerpt = notification.excerpt
+        row |= {"actor__username": None, "actor__profile__display_name": None}
     if notification.type == NotificationType.MESSAGE and not with_message_text:
-        excerpt = ""
-    return policy.notification_text(
-        notification.type,
-        count=notification.count,
-        actor_username=shown_actor.username if shown_actor else None,
-        excerpt=excerpt,
-    )
+        row["excerpt"] = ""
+    return rendering.notification_render(row).text
 
 
 def notifications_table(
     notifications, *, with_message_text: bool, with_sharers: bool, recipient_column: bool = True
 ) -> str:
     headers = ["#", "recipient", "type", "actor", "text", "count", "unread", "group", "updated"]
-    rows = []
-    for n in notifications:
-        rows.append([
+    notifications = list(notifications)
+    # What each recipient sees is rendered from their inbox's own rows: one query for the table, not one per row.
+    shown = Notification.objects.filter(pk__in=[n.pk for n in notifications]).values(*rendering.NOTIFICATION_ROW)
+    row_of = {row["id"]: row for row in shown}
+    rows = [
+        [
             admin_link(n, n.pk),
             admin_link(n.recipient),
             n.type,
-            actor_cell(n, with_sharers=with_sharers),
-            notification_text(n, with_message_text=with_message_text, with_sharers=with_sharers),
+            actor_cell(n, with_sharers=with_sharers, row=row_of[n.pk]),
+            notification_text(n, with_message_text=with_message_text, with_sharers=with_sharers, row=row_of[n.pk]),
             n.count,
             "yes" if n.unread else "no",
             group_cell(n),
             n.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
-        ])  # fmt: skip
+        ]
+        for n in notifications
+    ]
     if not recipient_column:
         headers.pop(1)
         for row in rows:
@@ -371,7 +383,7 @@ class NotificationAdmin(SharerWithheldAdmin):
                     "updated_at")  # fmt: skip
     list_filter = ("type", "category", "unread", "updated_at")
     search_fields = ("=id", "recipient__username", "actor__username")
-    list_select_related = ("recipient", "actor", "video")
+    list_select_related = ("recipient", "actor__profile", "video")  # what actor_shown renders
     date_hierarchy = "updated_at"
     show_full_result_count = False  # One count query fewer on the biggest table.
     actions = ("mark_read",)

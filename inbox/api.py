@@ -1,9 +1,10 @@
 """Inbox API: notifications, read state, unread counts and event status."""
 
+import dataclasses
 from datetime import UTC, datetime
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +13,7 @@ from video_platform.api import RecentlyUpdatedFirst, UserBriefSerializer, VideoB
 from video_platform.models import Event
 from video_platform.notification_types import INBOX_FILTERS
 
-from . import policy, selectors, reading
+from . import reading, rendering, selectors
 from .models import Notification
 
 
@@ -23,23 +24,19 @@ def _timestamp(moment: datetime) -> str:
 
 
 class NotificationVideoSerializer(VideoBriefSerializer):
-    caption = serializers.SerializerMethodField(help_text="Empty once a moderator has hidden the video.")
-
-    def get_caption(self, video) -> str:
-        return "" if video.is_hidden else video.caption
+    caption = serializers.CharField(read_only=True, help_text="Empty once a moderator has hidden the video.")
 
 
+# A notification as the API answers it. The fields are rendering.RenderedNotification's, described here for the
+# schema; every value is the renderer's: a row of rendering.NOTIFICATION_ROW in, its JSON out.
 class NotificationSerializer(serializers.ModelSerializer):
-    text = serializers.SerializerMethodField()
-    actor = serializers.SerializerMethodField()
+    text = serializers.CharField(read_only=True)
+    actor = UserBriefSerializer(read_only=True, allow_null=True, help_text="Who acted; always null for `share`.")
     video = NotificationVideoSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
-        fields = (
-            "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread",
-            "created_at", "updated_at",
-        )  # fmt: skip
+        fields = tuple(field.name for field in dataclasses.fields(rendering.RenderedNotification))
         extra_kwargs = {
             "count": {
                 "help_text": "How many times the video was shared, or how many people liked it, while this group "
@@ -48,57 +45,11 @@ class NotificationSerializer(serializers.ModelSerializer):
             }
         }
 
-    @staticmethod
-    def _actor(notification):
-        return notification.actor if policy.shows_actor(notification.type) else None
-
-    @extend_schema_field(UserBriefSerializer(allow_null=True, help_text="Who acted; always null for `share`."))
-    def get_actor(self, notification) -> dict | None:
-        actor = self._actor(notification)
-        return UserBriefSerializer(actor).data if actor else None
-
-    def to_representation(self, row):
-        """ModelSerializer's output built directly from a row of selectors.inbox_notification_rows: an
-        inbox page serialises 20 of these per request, and model instances cost more than the query.
-
-        tests/test_inbox_reads.py holds it equal to the generic output, field for field.
-        """
-        # The policy, not the stored row, decides: an anonymous type never shows an actor.
-        username = row["actor__username"] if policy.shows_actor(row["type"]) else None
-        video_hidden = bool(row["video__is_hidden"])
-        return {
-            "id": row["id"],
-            "type": row["type"],
-            "category": row["category"],
-            "text": policy.notification_text(
-                row["type"],
-                count=row["count"],
-                actor_username=username,
-                excerpt=policy.quoted_excerpt(row["type"], row["excerpt"], video_hidden=video_hidden),
-            ),
-            "actor": {"username": username, "display_name": row["actor__profile__display_name"]} if username else None,
-            "video": {"id": row["video_id"], "caption": "" if video_hidden else row["video__caption"]}
-            if row["video_id"]
-            else None,
-            "conversation": row["conversation_id"],
-            "count": row["count"],
-            "unread": row["unread"],
-            "created_at": _timestamp(row["created_at"]),
-            "updated_at": _timestamp(row["updated_at"]),
-        }
-
-    def get_text(self, notification) -> str:
-        actor = self._actor(notification)
-        return policy.notification_text(
-            notification.type,
-            count=notification.count,
-            actor_username=actor.username if actor else None,
-            excerpt=policy.quoted_excerpt(
-                notification.type,
-                notification.excerpt,
-                video_hidden=bool(notification.video_id and notification.video.is_hidden),
-            ),
-        )
+    def to_representation(self, row: rendering.NotificationRow) -> dict:
+        shown = rendering.notification_render(row)
+        data = {name: getattr(shown, name) for name in self.Meta.fields}
+        data["created_at"], data["updated_at"] = _timestamp(shown.created_at), _timestamp(shown.updated_at)
+        return data
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -1,7 +1,6 @@
 """Reads of the inbox."""
 
 from collections.abc import Iterable
-from functools import cache
 
 from django.db import connection
 from django.db.models import Count, JSONField, Q, QuerySet, Value
@@ -13,13 +12,7 @@ from video_platform.notification_types import CATEGORIES
 
 from . import policy
 from .models import InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
-
-
-# What a page shows of a notification and nothing more (inbox_notification_rows).
-NOTIFICATION_ROW = (
-    "id", "type", "category", "excerpt", "count", "unread", "conversation_id", "created_at", "updated_at",
-    "actor__username", "actor__profile__display_name", "video_id", "video__caption", "video__is_hidden",
-)  # fmt: skip
+from .rendering import NOTIFICATION_ROW
 
 
 def audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], dict[int, list[str]]]:
@@ -98,25 +91,17 @@ def share_group_sources(*, notification: Notification) -> list[Event]:
     ]
 
 
-@cache
-def _notification_rows() -> QuerySet:
-    """Resolving the four tables' joins of NOTIFICATION_ROW costs more than cloning a query that has done it.
-
-    Never evaluated itself: every caller filters, so gets a clone.
-    """
-    return Notification.objects.values(*NOTIFICATION_ROW)
-
-
 def inbox_notification_rows(
     *, user, category: str | None = None, unread: bool | None = None, changed_after: int | None = None
 ) -> QuerySet:
-    """The inbox as plain rows of NOTIFICATION_ROW: building model instances for a page's notifications and
-    their joined users, profiles and videos cost more than the query.
+    """The inbox as rows of rendering.NOTIFICATION_ROW, what rendering.notification_render reads: building
+    model instances for a page's notifications and their joined users, profiles and videos cost more than
+    the query.
 
     ``changed_after``: only notifications created or bumped after that point of the user's stream (its log
     is in commit order; ``updated_at`` is not, so a time could miss one committed late).
     """
-    rows = _in_inbox(_notification_rows(), user=user, category=category, unread=unread)
+    rows = _in_inbox(Notification.objects.values(*NOTIFICATION_ROW), user=user, category=category, unread=unread)
     if changed_after is not None:
         changed = StreamEntry.objects.filter(recipient=user, kind=StreamKind.NOTIFICATION, seq__gt=changed_after)
         rows = rows.filter(pk__in=changed.values("notification_id"))

@@ -1,19 +1,17 @@
-"""Inbox pages. Every notification is rendered from NotificationSerializer's data, the same JSON the API
-answers, so a page can show no more about an actor than the privacy policy lets the API show."""
+"""Inbox pages. Every notification is rendered by inbox.rendering from the same row as the API's JSON, so a
+page can show no more about an actor than the privacy policy lets the API show."""
 
-from django.contrib.auth.decorators import login_required
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from video_platform import selectors as platform_selectors
 from video_platform.notification_types import INBOX_FILTERS
 
-from . import batching, policy, selectors, reading
-from .api import NotificationSerializer
+from . import batching, reading, rendering, selectors
 from .models import Notification
 
 PAGE_SIZE = 50
@@ -32,13 +30,6 @@ CATEGORY_LABELS = {
 def _category(request) -> str:
     category = request.GET.get("category") or request.POST.get("category")
     return category if category in INBOX_FILTERS else "all"
-
-
-def _items(notifications) -> list[dict]:
-    items = NotificationSerializer(notifications, many=True).data
-    for item in items:
-        item["updated"] = parse_datetime(item["updated_at"])
-    return items
 
 
 def _inbox_url(category: str, page: int) -> str:
@@ -62,7 +53,7 @@ def inbox_page(request):
         "category": category,
         "category_label": CATEGORY_LABELS[category],
         "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in INBOX_FILTERS],
-        "items": _items(shown[:PAGE_SIZE]),
+        "items": [rendering.notification_render(row) for row in shown[:PAGE_SIZE]],
         "unread_in_category": unread[category],
         "this_url": _inbox_url(category, page),
         "newer_url": _inbox_url(category, page - 1) if page > 1 else None,
@@ -88,13 +79,13 @@ def share_group_staff_view(request, pk: int):
     if not (user.is_active and user.is_staff and user.has_perm("platform.view_share")):
         raise Http404
     notification = get_object_or_404(Notification.objects.select_related("recipient", "video"), pk=pk, type="share")
-    creator_view = _items(selectors.inbox_notification_rows(user=notification.recipient).filter(pk=pk))[0]
+    creator_row = selectors.inbox_notification_rows(user=notification.recipient).get(pk=pk)
     return render(
         request,
         "inbox/share_group_staff.html",
         {
             "notification": notification,
-            "creator_view": creator_view,
+            "creator_view": rendering.notification_render(creator_row),
             "sources": selectors.share_group_sources(notification=notification),
             "title": "Share group: what the platform knows",
         },
@@ -128,12 +119,8 @@ def notification_detail(request, pk: int):
         # A hidden video's card is left out even for its creator: its caption leaves every inbox page.
         videos = platform_selectors.video_visible(viewer=request.user).filter(is_hidden=False)
         video = videos.filter(pk=notification.video_id).first()
-    item = _items(selectors.inbox_notification_rows(user=request.user).filter(pk=pk))[0]
-    return render(
-        request,
-        "inbox/detail.html",
-        {"item": item, "video": video, "is_share": not policy.shows_actor(notification.type)},
-    )
+    item = rendering.notification_render(selectors.inbox_notification_rows(user=request.user).get(pk=pk))
+    return render(request, "inbox/detail.html", {"item": item, "video": video, "is_share": item.anonymous})
 
 
 def _back_to_inbox(category: str):

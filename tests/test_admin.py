@@ -188,6 +188,21 @@ def test_support_does_not_read_direct_message_text_but_a_superuser_does(superuse
         assert b"my secret plan" in root.get(url).content, url
 
 
+def test_what_the_recipient_sees_in_admin_leaves_out_a_hidden_videos_comment_as_their_inbox_does(superuser, deliver):
+    creator, fan = UserFactory.create(username="cara"), UserFactory.create(username="fan")
+    video = VideoFactory.create(creator=creator)
+    services.comment_create(author=fan, video=video, text="Sunrise looks unreal")
+    deliver()
+    Video.objects.filter(pk=video.pk).update(is_hidden=True)
+    notification = Notification.objects.get(recipient=creator)
+    seen = api_client(creator).get(f"/api/inbox/{notification.pk}/").json()["text"]
+    assert seen == "@fan commented on your video"
+    client = logged_in(superuser)
+    for url in (admin_url(Notification, "change", notification.pk), admin_url(User, "change", creator.pk)):
+        content = client.get(url).content.decode()
+        assert seen in content and "commented: Sunrise" not in content, url
+
+
 def test_moderator_can_hide_a_video_and_a_comment(build_world):
     world = build_world(3)
     client = logged_in(staff_in_group("Moderator", "mo_moderator"))

@@ -271,8 +271,8 @@ def test_inbox_tabs_filter_by_category(deliver):
 
     shares = browser(creator).get("/inbox/?category=shares").context["items"]
     followers = browser(creator).get("/inbox/?category=followers").context["items"]
-    assert [n["type"] for n in shares] == ["share"]
-    assert [n["text"] for n in followers] == ["@fiona started following you"]
+    assert [n.type for n in shares] == ["share"]
+    assert [n.text for n in followers] == ["@fiona started following you"]
     assert "Nothing here yet" in browser(creator).get("/inbox/?category=likes").content.decode()
 
 
@@ -283,7 +283,7 @@ def test_grouped_shares_read_as_one_item_with_the_count(deliver):
         browser(sharer).post(f"/videos/{video.pk}/share/", {"channel": "link"})
     deliver()
     items = browser(creator).get("/inbox/").context["items"]
-    assert [(n["text"], n["count"]) for n in items] == [("Your video was shared 3 times", 3)]
+    assert [(n.text, n.count) for n in items] == [("Your video was shared 3 times", 3)]
 
 
 def test_mark_one_then_all_read(deliver):
@@ -419,11 +419,11 @@ def test_the_inbox_pages_older_notifications_and_keeps_the_tab(deliver):
     client = browser(creator)
 
     first = client.get("/inbox/?category=comments")
-    assert len(first.context["items"]) == PAGE_SIZE and first.context["items"][0]["text"].endswith("comment 52")
+    assert len(first.context["items"]) == PAGE_SIZE and first.context["items"][0].text.endswith("comment 52")
     assert 'href="/inbox/?category=comments&amp;page=2" rel="next">Older' in first.content.decode()
     assert 'rel="prev"' not in first.content.decode()
     second = client.get("/inbox/?category=comments&page=2")
-    assert [item["text"][-9:] for item in second.context["items"]] == ["comment 2", "comment 1", "comment 0"]
+    assert [item.text[-9:] for item in second.context["items"]] == ["comment 2", "comment 1", "comment 0"]
     assert 'href="/inbox/?category=comments" rel="prev">Newer' in second.content.decode()
     assert 'rel="next"' not in second.content.decode()
     assert client.get("/inbox/?category=comments&page=3")["Location"] == "/inbox/?category=comments"
