@@ -15,16 +15,7 @@ from . import batching, reading, rendering, selectors
 from .models import Notification
 
 PAGE_SIZE = 50
-CATEGORY_LABELS = {
-    "all": "All",
-    "shares": "Shares",
-    "mentions": "Mentions",
-    "messages": "Messages",
-    "followers": "Followers",
-    "likes": "Likes",
-    "comments": "Comments",
-    "posts": "Posts",
-}
+CATEGORY_LABELS = {category: category.title() for category in INBOX_FILTERS}
 
 
 def _category(request) -> str:
