@@ -13,7 +13,6 @@ import os
 import platform
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -263,10 +262,9 @@ class Bench:
         from notifications.signals import notify
 
         from bench.tasks import PUBLISHED_KEY, bench_redis
-        from video_platform.models import Event
         from inbox.models import Notification
         from inbox.notifications import NOTIFICATION_COLUMNS
-        from video_platform.models import Follow, Video
+        from video_platform.models import Event, Follow, Video
 
         followers = self.args.followers
         celeb = self.named_user("celebrity")
@@ -342,7 +340,9 @@ class Bench:
         """Seconds from the first of these concurrent comments to the last one's notification."""
         from video_platform.models import Event, EventStatus
 
-        requests = [("POST", f"/api/videos/{video.pk}/comments/", self.tokens[uid], {"text": "nice"}) for uid in authors]
+        requests = [
+            ("POST", f"/api/videos/{video.pk}/comments/", self.tokens[uid], {"text": "nice"}) for uid in authors
+        ]
         start = time.perf_counter()
         statuses = self.concurrently(requests)
         self.wait_events(Event.objects.filter(video=video, status=EventStatus.PENDING))
@@ -351,9 +351,8 @@ class Bench:
         return elapsed
 
     def share_storm(self) -> None:
-        from video_platform.models import Event
         from inbox.models import Notification
-        from video_platform.models import Video
+        from video_platform.models import Event, Video
 
         size = self.args.storm
         sharers = self.mass_ids[:size]
@@ -398,8 +397,7 @@ class Bench:
     # ---- 3. share -> inbox latency --------------------------------------------------------------------
 
     def share_latency(self) -> None:
-        from video_platform.models import Event
-        from video_platform.models import Video
+        from video_platform.models import Event, Video
 
         count, period = self.args.latency, 1 / self.args.latency_rate
         creator = self.named_user("latency_creator")
@@ -413,7 +411,9 @@ class Bench:
         for i, uid in enumerate(self.mass_ids[:count]):
             noop.append(self.noop_round_trip())
             asked = time.perf_counter()
-            status, body = self.api.call("POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"})
+            status, body = self.api.call(
+                "POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"}
+            )
             answered, answered_wall = time.perf_counter(), time.time()
             assert status == 201, body
             answer.append(answered - asked)
@@ -459,9 +459,7 @@ class Bench:
         videos = [Video.objects.create(creator_id=uid, caption=f"seeded {uid}").pk for uid in self.mass_ids[:20]]
         actors = self.mass_ids[:1000]
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM inbox_notification"
-            )
+            cursor.execute("SELECT count(*) FROM inbox_notification")
             existing = cursor.fetchone()[0]
             others = max(0, total - own - existing)
             for recipient_sql, rows, params in (
@@ -539,8 +537,7 @@ class Bench:
     # ---- 6. write API throughput --------------------------------------------------------------------
 
     def write_throughput(self) -> None:
-        from video_platform.models import Event
-        from video_platform.models import Video
+        from video_platform.models import Event, Video
 
         seconds, clients = self.args.throughput_seconds, self.args.clients
         videos = [Video.objects.create(creator_id=uid, caption="shared a lot").pk for uid in self.mass_ids[-20:]]

@@ -510,8 +510,8 @@ class InboxUserAdmin(ShareloopUserAdmin):
 
     def get_queryset(self, request):
         # The inbox table names a tagger or DM sharer only to staff who may see sharers.
-        return super().get_queryset(request).annotate(
-            viewer_sees_sharers=Value(may_see_sharers(request), BooleanField())
+        return (
+            super().get_queryset(request).annotate(viewer_sees_sharers=Value(may_see_sharers(request), BooleanField()))
         )
 
     @admin.display(description="unread")

@@ -51,12 +51,10 @@ def batch_window_start(moment: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
 
 
-
 def held_shares_release_at(held_at: datetime) -> datetime:
     """When a share held at ``held_at`` is released: the end of its batch window."""
     window = share_batch_seconds() or 1
     return batch_window_start(held_at, window) + timedelta(seconds=window)
-
 
 
 def hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Delivery]:
@@ -72,11 +70,9 @@ def hold_anonymous(event: Event, deliveries: Sequence[Delivery]) -> list[Deliver
     return held
 
 
-
 def share_waits_for_window(action: RecordedAction) -> bool:
     """A share the creator is not named in joins the public count only at its batch window's release."""
     return bool(share_batch_seconds()) and policy.share_hides_sharer_from_creator(action)
-
 
 
 def held_shares_release(
@@ -101,8 +97,9 @@ def held_shares_release(
         held_rows, shares = held_rows.filter(held_at__lt=closed_before), shares.filter(created_at__lt=closed_before)
     if recipient_ids is not None:
         recipient_ids = list(recipient_ids)
-        held_rows, shares = held_rows.filter(recipient_id__in=recipient_ids), shares.filter(
-            video__creator_id__in=recipient_ids
+        held_rows, shares = (
+            held_rows.filter(recipient_id__in=recipient_ids),
+            shares.filter(video__creator_id__in=recipient_ids),
         )
     with transaction.atomic():
         if window and not everything:
@@ -124,7 +121,6 @@ def held_shares_release(
     return len(held)
 
 
-
 def _creators_below_min_crowd(closed_shares: QuerySet, *, now: datetime) -> set[int]:
     """Creators whose closed windows hold fewer shares than SHARE_RELEASE_MIN_CROWD, carried to the next one.
 
@@ -142,7 +138,6 @@ def _creators_below_min_crowd(closed_shares: QuerySet, *, now: datetime) -> set[
         if row["crowd"] < min_crowd and latest_release > now:
             carried.add(row["video__creator_id"])
     return carried
-
 
 
 def _held_events_postpone(*, creator_ids: Iterable[int], release_at: datetime) -> None:

@@ -17,6 +17,7 @@ from .notifications import notifications_write
 from .selectors import audience_facts
 from .sql import commit_without_waiting_for_flush
 
+
 def event_deliver(*, event_id: int) -> None:
     """Apply an event to every inbox it reaches. A delivered event is never applied again."""
     with transaction.atomic():

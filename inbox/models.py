@@ -54,9 +54,7 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "-updated_at", "-id"], name="inbox_by_recency"),
-            models.Index(
-                fields=["recipient", "category"], name="inbox_unread", condition=Q(unread=True)
-            ),
+            models.Index(fields=["recipient", "category"], name="inbox_unread", condition=Q(unread=True)),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +100,8 @@ class StreamEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.seq} for {self.recipient_id}"
+
+
 class HeldShare(models.Model):
     """An anonymous notification waiting for its batch window to close (SHARE_NOTIFICATION_BATCH_SECONDS).
 
@@ -119,6 +119,8 @@ class HeldShare(models.Model):
 
     def __str__(self) -> str:
         return f"held {self.type} for {self.recipient_id} (event {self.event_id})"
+
+
 class UnreadCount(models.Model):
     """Unread notifications of one inbox in one category: what the unread badge reads, in one index probe.
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from .models import Notification
 from .stream_log import stream_log_unread_count
 
+
 def notification_mark_read(*, notification: Notification) -> None:
     """Reading a group closes it: the next share or like opens a new one."""
     notifications_mark_read(notification_ids=[notification.pk])

@@ -173,9 +173,7 @@ def event_audience(*, event: Event) -> list[policy.Verdict]:
 
 def delivery_health(*, since) -> dict:
     """Counts an operator checks to see whether delivery keeps up."""
-    events = dict(
-        Event.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("id")).order_by()
-    )
+    events = dict(Event.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("id")).order_by())
     pending = Event.objects.filter(status=EventStatus.PENDING)
     oldest_pending = pending.order_by("created_at").values_list("created_at", flat=True).first()
     return {

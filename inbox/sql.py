@@ -29,7 +29,6 @@ def insert_rows(model, columns: Sequence[str], rows: list[tuple], suffix: str = 
     return returned
 
 
-
 def _unnest_source(model, columns: Sequence[str], rows: list[tuple]) -> tuple[str, list]:
     """The rows as one array per varying column and one value per constant one (most of a fan-out's).
 
@@ -49,12 +48,8 @@ def _unnest_source(model, columns: Sequence[str], rows: list[tuple]) -> tuple[st
         else:
             selected.append(f"%s::{db_type}")
             constants.append(values[0])
-    sql = (
-        f"SELECT {', '.join(selected)} FROM unnest({', '.join(sql for sql, _ in arrays)}) "
-        f"AS u({', '.join(unnested)})"
-    )
+    sql = f"SELECT {', '.join(selected)} FROM unnest({', '.join(sql for sql, _ in arrays)}) AS u({', '.join(unnested)})"
     return sql, [*constants, *(values for _, values in arrays)]
-
 
 
 def commit_without_waiting_for_flush() -> None:

@@ -102,7 +102,7 @@ def inbox_badge(request):
 
 @login_required
 def notification_detail(request, pk: int):
-    """"Tap for details": opening a notification reads it; a share shows the video and counts, never who."""
+    """ "Tap for details": opening a notification reads it; a share shows the video and counts, never who."""
     notification = get_object_or_404(selectors.inbox_notifications(user=request.user), pk=pk)
     reading.notification_mark_read(notification=notification)
     video = None

@@ -159,7 +159,9 @@ class World:
                     self._add(self._moment(self._after(posted)), lambda u=person, t=caption: self._like(u, t))
                 if self.rng.random() < 0.4:
                     text = self.rng.choice(COMMENTS)
-                    self._add(self._moment(self._after(posted)), lambda u=person, t=caption, s=text: self._comment(u, t, s))
+                    self._add(
+                        self._moment(self._after(posted)), lambda u=person, t=caption, s=text: self._comment(u, t, s)
+                    )
             for _ in range(int(popularity * self.rng.randint(2, 6))):
                 sharer = self.rng.choice(audience)
                 channel = self.rng.choices([ShareChannel.LINK, ShareChannel.TAG, ShareChannel.DM], [6, 2, 2])[0]
@@ -195,7 +197,7 @@ class World:
     def _plan_chats(self) -> None:
         for first, second in CHATS:
             pair = (self.users[first], self.users[second])
-            for days_ago in sorted(self.rng.sample(range(0, DAYS), 6), reverse=True):
+            for days_ago in sorted(self.rng.sample(range(DAYS), 6), reverse=True):
                 for turn in range(self.rng.randint(1, 3)):
                     sender = pair[turn % 2]
                     text = self.rng.choice(MESSAGES)

@@ -27,8 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client, override_settings
 
-from inbox import batching
-from inbox import fan_out
+from inbox import batching, fan_out
 from video_platform import services as platform
 from video_platform.models import Share
 

@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings
 
 from inbox import fan_out
-from video_platform.models import Event, EventStatus
 from qa.worker import process_stop
 from video_platform.celery import app
+from video_platform.models import Event, EventStatus
 
 from .factories import UserFactory, VideoFactory
 

@@ -9,10 +9,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from video_platform.models import Event
 from inbox.models import Notification
 from video_platform import services
-from video_platform.models import Conversation, Message
+from video_platform.models import Conversation, Event, Message
 
 from .factories import UserFactory, VideoFactory
 from .urlconf import all_routes, restart_ids
@@ -124,8 +123,8 @@ def private_markers(private: dict) -> list[re.Pattern]:
 def query_strings(owner, private: dict) -> list[str]:
     first = {kind: ids[0] for kind, ids in private.items()}
     owner_keys = ("user", "user_id", "recipient", "recipient_id", "owner", "actor", "creator_id")
-    by_owner = {key: owner.pk for key in owner_keys}
-    by_name = {key: owner.username for key in ("username", "creator", "participant", "participants", "sender")}
+    by_owner = dict.fromkeys(owner_keys, owner.pk)
+    by_name = dict.fromkeys(("username", "creator", "participant", "participants", "sender"), owner.username)
     by_object = {"id": first["notification"], "pk": first["notification"], "notification": first["notification"],
                  "conversation": first["conversation"], "conversation_id": first["conversation"],
                  "event": first["event"], "event_id": first["event"], "message": first["message"]}  # fmt: skip

@@ -7,15 +7,13 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
-
 from rest_framework.authtoken.models import Token
 
 from analytics import services as analytics_services
 from inbox import dispatch
-from video_platform.models import Event, EventStatus
 from inbox.models import Notification
 from video_platform import services
-from video_platform.models import Block, Comment, Conversation, Message, Share, Video
+from video_platform.models import Block, Comment, Conversation, Event, EventStatus, Message, Share, Video
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -96,7 +94,6 @@ def object_to_inspect(model, world):
     if model._meta.model_name == "user":
         return world["creator"]
     return model._default_manager.order_by("pk").first()
-
 
 
 @pytest.mark.parametrize("rows", [3, 30])

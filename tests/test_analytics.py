@@ -403,7 +403,7 @@ def test_dashboard_shows_tiles_a_chart_per_metric_and_sorts_videos(pro_creator, 
     by_likes = client.get("/analytics/?days=28&sort=likes").content.decode()
 
     assert by_views.count('class="analytics-chart"') == 6
-    assert by_views.count("class=\"analytics-chart\"") == 6
+    assert by_views.count('class="analytics-chart"') == 6
     assert by_views.count('class="analytics-tile"') == 6
     assert by_views.count('class="dot"') == 6 * 28
     assert by_views.index("most viewed") < by_views.index("most liked")
@@ -469,7 +469,8 @@ def test_staff_can_browse_the_aggregates_in_admin(pro_creator, video, fan, clien
 
 
 @pytest.mark.parametrize(
-    ("peak", "labels"), [(1, [0, 1]), (2, [0, 1, 2]), (3, [0, 2, 4]), (5, [0, 5, 10]), (13, [0, 10, 20]), (41, [0, 50, 100])]
+    ("peak", "labels"),
+    [(1, [0, 1]), (2, [0, 1, 2]), (3, [0, 2, 4]), (5, [0, 5, 10]), (13, [0, 10, 20]), (41, [0, 50, 100])],
 )
 def test_chart_axes_read_as_evenly_spaced_whole_numbers(peak, labels):
     daily = [{"date": today_utc() - timedelta(days=n), "likes": value} for n, value in enumerate([0, peak])]

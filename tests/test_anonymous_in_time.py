@@ -318,4 +318,3 @@ def test_the_release_schedule_is_due_at_each_epoch_aligned_window_boundary():
     now[0] = datetime(2026, 6, 1, 12, 10, 0, 250000, tzinfo=UTC)
     assert schedule.is_due(last_run) == (True, 599.75)
     assert schedule.is_due(now[0]) == (False, 599.75)
-

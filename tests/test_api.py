@@ -5,7 +5,6 @@ from django.core.management import call_command
 from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 
-from video_platform.models import Event
 from inbox.models import Notification
 from inbox.tasks import fan_out_event
 from video_platform.models import (
@@ -15,6 +14,7 @@ from video_platform.models import (
     Block,
     Comment,
     Conversation,
+    Event,
     Follow,
     Like,
     Message,
@@ -115,7 +115,9 @@ def test_a_wrong_token_gets_401():
 
 def test_sign_up_creates_a_user_who_can_log_in():
     response = api_client().post(
-        "/api/users/", {"username": "newbie", "password": "a-long-passphrase-42", "display_name": "New Bie"}, format="json"
+        "/api/users/",
+        {"username": "newbie", "password": "a-long-passphrase-42", "display_name": "New Bie"},
+        format="json",
     )
     assert response.status_code == 201
     assert response.json() == {
@@ -130,7 +132,9 @@ def test_sign_up_creates_a_user_who_can_log_in():
 
 
 def test_sign_up_without_a_display_name_uses_the_username():
-    response = api_client().post("/api/users/", {"username": "plain", "password": "a-long-passphrase-42"}, format="json")
+    response = api_client().post(
+        "/api/users/", {"username": "plain", "password": "a-long-passphrase-42"}, format="json"
+    )
     assert response.json()["display_name"] == "plain"
 
 
@@ -182,7 +186,10 @@ def test_follow_answers_201_with_an_event_and_notifies_the_followed_user(ana, sh
     assert response.json()["event_id"] == Event.objects.get(kind="follow").pk
     deliver()
     (notification,) = inbox(ana)
-    assert (notification["type"], notification["actor"]) == ("follow", {"username": "sam_sharer", "display_name": "Sam_Sharer"})
+    assert (notification["type"], notification["actor"]) == (
+        "follow",
+        {"username": "sam_sharer", "display_name": "Sam_Sharer"},
+    )
 
 
 def test_following_again_is_200_without_a_new_event(ana, sharer):
@@ -664,7 +671,10 @@ def test_a_message_answers_201_with_its_event_and_notifies_the_other_participant
     assert response.json()["event_id"] == Event.objects.get(kind="message").pk
     deliver()
     (notification,) = inbox(ana, "?category=messages")
-    assert (notification["text"], notification["conversation"]) == ("@sam_sharer sent you a message: hello", conversation)
+    assert (notification["text"], notification["conversation"]) == (
+        "@sam_sharer sent you a message: hello",
+        conversation,
+    )
 
 
 def test_messages_are_listed_to_participants(ana, sharer, conversation, video):
@@ -801,7 +811,15 @@ def test_unread_count_is_given_by_category(busy_inbox):
     response = api_client(busy_inbox).get("/api/inbox/unread-count/")
     assert response.json() == {
         "total": 5,
-        "by_category": {"shares": 1, "mentions": 0, "messages": 0, "followers": 1, "likes": 1, "comments": 2, "posts": 0},
+        "by_category": {
+            "shares": 1,
+            "mentions": 0,
+            "messages": 0,
+            "followers": 1,
+            "likes": 1,
+            "comments": 2,
+            "posts": 0,
+        },
     }
 
 
@@ -829,7 +847,12 @@ def test_read_all_with_an_unknown_category_is_a_400_and_reads_nothing(busy_inbox
 def test_the_actor_sees_an_event_go_from_pending_to_done(video, sharer, deliver):
     event_id = share(sharer, video, channel="tag", tagged=[video.creator.username]).json()["event_id"]
     pending = api_client(sharer).get(f"/api/events/{event_id}/").json()
-    assert (pending["id"], pending["kind"], pending["status"], pending["done_at"]) == (event_id, "share", "pending", None)
+    assert (pending["id"], pending["kind"], pending["status"], pending["done_at"]) == (
+        event_id,
+        "share",
+        "pending",
+        None,
+    )
     deliver()
     done = api_client(sharer).get(f"/api/events/{event_id}/").json()
     assert set(done) == {"id", "kind", "status", "release_at", "created_at", "done_at", "notifications"}

@@ -219,7 +219,15 @@ def test_eight_tabs_of_one_user_share_one_stream_so_every_tab_loads_and_updates_
     video = VideoFactory.create(creator=creator, caption="Rooftop garden")
     context = new_context()
     tabs = [log_in(context, creator)]
-    pages = ["/inbox/", "/", f"/videos/{video.pk}/", "/messages/", "/settings/", "/inbox/?category=likes", "/analytics/"]
+    pages = [
+        "/inbox/",
+        "/",
+        f"/videos/{video.pk}/",
+        "/messages/",
+        "/settings/",
+        "/inbox/?category=likes",
+        "/analytics/",
+    ]
     for path in pages:
         tab = context.new_page()
         tab.goto(path)
@@ -238,7 +246,9 @@ def test_eight_tabs_of_one_user_share_one_stream_so_every_tab_loads_and_updates_
 
 def test_three_users_in_three_browsers_each_see_only_their_own_live_updates(new_context):
     people = [UserFactory.create(username=name) for name in ("ana", "ben", "cara")]
-    videos = {person.username: VideoFactory.create(creator=person, caption=f"Clip by {person.username}") for person in people}
+    videos = {
+        person.username: VideoFactory.create(creator=person, caption=f"Clip by {person.username}") for person in people
+    }
     tabs = {}
     for person in people:
         context = new_context()
@@ -303,7 +313,8 @@ def test_reading_a_message_in_the_open_chat_clears_it_from_the_badge(open_as):
     notifications = Notification.objects.filter(recipient=ben, conversation=chat)
     wait_until(
         lambda: notifications.exists() and not notifications.filter(unread=True).exists(),
-        timeout=20, what="the open chat to read the delivered message notification",
+        timeout=20,
+        what="the open chat to read the delivered message notification",
     )
     page.goto("/messages/")
     expect(page.get_by_test_id("conversation")).to_contain_text("Read me here")

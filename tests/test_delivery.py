@@ -6,14 +6,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from inbox import dispatch
-from inbox import fan_out
-from inbox import reading
-from video_platform.models import Event
+from inbox import dispatch, fan_out, reading
 from inbox.models import EventChunk, Notification
 from inbox.tasks import fan_out_event
 from video_platform import services
-from video_platform.models import Follow, Share, Video
+from video_platform.models import Event, Follow, Share, Video
 
 from .factories import UserFactory, VideoFactory
 
@@ -232,7 +229,9 @@ def test_a_post_with_no_followers_is_done_at_once(creator):
     assert (event.status, event.chunk_bounds) == ("done", [])
 
 
-def test_planning_a_post_sends_its_chunks_on_commit(creator, followers, small_chunks, django_capture_on_commit_callbacks):
+def test_planning_a_post_sends_its_chunks_on_commit(
+    creator, followers, small_chunks, django_capture_on_commit_callbacks
+):
     event = services.video_create(creator=creator, caption="new!").event
     with django_capture_on_commit_callbacks() as callbacks:
         deliver_event(event)
@@ -249,20 +248,18 @@ def test_an_action_whose_transaction_rolls_back_leaves_no_event_and_sends_nothin
     video, django_capture_on_commit_callbacks
 ):
     sharer = UserFactory.create()
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.video_share(sharer=sharer, video=video, channel="tag", tagged=[UserFactory.create()])
-            raise RuntimeError("the request failed after the share")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        services.video_share(sharer=sharer, video=video, channel="tag", tagged=[UserFactory.create()])
+        raise RuntimeError("the request failed after the share")
     assert callbacks == []
     assert (Event.objects.count(), Share.objects.count(), Notification.objects.count()) == (0, 0, 0)
     assert Video.objects.get(pk=video.pk).share_count == 0
 
 
 def test_a_comment_whose_transaction_rolls_back_leaves_no_trace(video, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.comment_create(author=UserFactory.create(), video=video, text="first!")
-            raise RuntimeError("boom")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        services.comment_create(author=UserFactory.create(), video=video, text="first!")
+        raise RuntimeError("boom")
     assert callbacks == []
     assert Event.objects.count() == 0
     assert Video.objects.get(pk=video.pk).comment_count == 0

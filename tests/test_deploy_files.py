@@ -134,27 +134,29 @@ def test_healthcheck_names_real_things(services, name):
 
 def test_dockerfile_uses_python_311_and_serves_the_asgi_application():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
     assert "requirements.txt" in dockerfile
-    (cmd,) = re.findall(r"^CMD (.*)$", dockerfile, re.M)
+    (cmd,) = re.findall(r"^CMD (.*)$", dockerfile, re.MULTILINE)
     assert_names_real_things(yaml.safe_load(cmd))
     assert yaml.safe_load(cmd)[:3] == ["python", "manage.py", "serve"]
 
 
 def test_the_readme_starts_with_make_demo_then_make_test():
     readme = (ROOT / "README.md").read_text()
-    first_block = re.search(r"```\w*\n(.*?)```", readme, re.S).group(1)
+    first_block = re.search(r"```\w*\n(.*?)```", readme, re.DOTALL).group(1)
     commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
     assert commands[:2] == ["make demo", "make test"]
 
 
 def _make_dry_run(target: str) -> str:
     env = os.environ | {"MAKEFLAGS": ""}
-    return subprocess.run(["make", "-n", "-B", target], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["make", "-n", "-B", target], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_make_test_runs_pytest_in_the_projects_virtualenv():
-    assert re.search(r"^\.venv/bin/python -m pytest", _make_dry_run("test"), re.M)
+    assert re.search(r"^\.venv/bin/python -m pytest", _make_dry_run("test"), re.MULTILINE)
 
 
 def test_make_test_installs_the_test_requirements():
@@ -182,9 +184,9 @@ def test_ci_runs_make_test_after_setting_its_environment(ci_run):
 
 
 def test_ci_uses_postgres_and_redis_and_fails_instead_of_skipping(ci_run):
-    assert re.search(r'^export DATABASE_URL="postgres://postgres@127\.0\.0\.1:5432/\w+"$', ci_run, re.M)
-    assert re.search(r'^export REDIS_URL="redis://127\.0\.0\.1:6379/\d+"$', ci_run, re.M)
-    assert re.search(r"^export CI=true$", ci_run, re.M)
+    assert re.search(r'^export DATABASE_URL="postgres://postgres@127\.0\.0\.1:5432/\w+"$', ci_run, re.MULTILINE)
+    assert re.search(r'^export REDIS_URL="redis://127\.0\.0\.1:6379/\d+"$', ci_run, re.MULTILINE)
+    assert re.search(r"^export CI=true$", ci_run, re.MULTILINE)
 
 
 def test_ci_starts_postgres_and_redis_when_they_are_down(ci_run):

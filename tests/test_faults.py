@@ -22,12 +22,11 @@ from django.db.models import Count, Sum
 from kombu import Connection, Exchange, Queue
 from rest_framework.authtoken.models import Token
 
-from video_platform.models import Event, EventStatus
-from inbox.models import EventChunk, HeldShare, Notification
 from inbox.batching import batch_window_start
+from inbox.models import EventChunk, HeldShare, Notification
 from inbox.tasks import fan_out_event, fan_out_post_chunk
 from video_platform import services
-from video_platform.models import Follow, Profile, Share, Video
+from video_platform.models import Event, EventStatus, Follow, Profile, Share, Video
 
 from .clients import api_client as local_api_client
 from .factories import UserFactory, VideoFactory

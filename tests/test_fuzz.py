@@ -11,8 +11,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from qa.waiting import events_wait_delivered
-from video_platform.models import Event
-from video_platform.models import Follow
+from video_platform.models import Event, Follow
 
 from .factories import UserFactory, VideoFactory
 

@@ -17,13 +17,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from inbox import batching
-from inbox import fan_out
-from video_platform.models import Event
-from inbox.models import HeldShare, Notification
+from inbox import batching, fan_out
 from inbox.batching import batch_window_start
+from inbox.models import HeldShare, Notification
 from video_platform import services
-from video_platform.models import Comment, Message, Share, Video
+from video_platform.models import Comment, Event, Message, Share, Video
 
 from .clients import api_client
 from .factories import PASSWORD, UserFactory, VideoFactory

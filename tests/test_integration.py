@@ -11,12 +11,11 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
-from video_platform.actions import ActionKind, RecordedAction
-from video_platform.models import Event
 from inbox.models import EventChunk, Notification
 from inbox.tasks import fan_out_event, redispatch_pending_events
 from video_platform import services
-from video_platform.models import Follow, Profile, Share, Video
+from video_platform.actions import ActionKind, RecordedAction
+from video_platform.models import Event, Follow, Profile, Share, Video
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -65,7 +64,13 @@ def act(user, url: str, data: dict | None = None) -> dict:
 def everything_seen_by(user, video=None) -> str:
     """Headers and body of every response the user can get about their inbox, profile, chats and the video."""
     client = api_client(user)
-    urls = ["/api/inbox/", "/api/inbox/unread-count/", "/api/conversations/", "/api/me/", f"/api/users/{user.username}/"]
+    urls = [
+        "/api/inbox/",
+        "/api/inbox/unread-count/",
+        "/api/conversations/",
+        "/api/me/",
+        f"/api/users/{user.username}/",
+    ]
     urls += [f"/api/inbox/{n.pk}/" for n in Notification.objects.filter(recipient=user)]
     if video is not None:
         urls += [f"/api/videos/{video.pk}/", f"/api/videos/{video.pk}/comments/", "/api/videos/"]

@@ -24,7 +24,11 @@ def alice(monkeypatch):
 
 
 def api_login(username: str, password: str, address: str) -> int:
-    return APIClient(REMOTE_ADDR=address).post("/api/auth/token/", {"username": username, "password": password}).status_code
+    return (
+        APIClient(REMOTE_ADDR=address)
+        .post("/api/auth/token/", {"username": username, "password": password})
+        .status_code
+    )
 
 
 def test_failed_logins_from_many_addresses_lock_the_account_even_for_the_right_password(alice):

@@ -3,8 +3,7 @@ and relationship writes answer 201 when they create the relationship and 200 whe
 
 import pytest
 
-from video_platform.models import Event
-from video_platform.models import Block, Conversation, Follow, Like, Message, Share, Video
+from video_platform.models import Block, Conversation, Event, Follow, Like, Message, Share, Video
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory

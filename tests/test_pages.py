@@ -12,14 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from video_platform.models import Event
+from inbox.batching import held_shares_release, share_batch_seconds
 from inbox.models import Notification
-from inbox.batching import share_batch_seconds
-from inbox.batching import held_shares_release
 from inbox.views import PAGE_SIZE
 from video_platform import services
 from video_platform.error_pages import FriendlyErrorPagesMiddleware
-from video_platform.models import CLIP_MAX_BYTES, Block, Follow, ProfileView, Share, Video
+from video_platform.models import CLIP_MAX_BYTES, Block, Event, Follow, ProfileView, Share, Video
 from video_platform.views import VIEWING_SECONDS
 
 from .factories import PASSWORD, UserFactory, VideoFactory
@@ -303,7 +301,7 @@ def test_mark_one_then_all_read(deliver):
     assert list(still_unread.values_list("type", flat=True)) == ["follow"]
     client.post("/inbox/read-all/")
     assert not Notification.objects.filter(recipient=creator, unread=True).exists()
-    assert "data-testid=\"unread-badge\"" not in client.get("/inbox/").content.decode()
+    assert 'data-testid="unread-badge"' not in client.get("/inbox/").content.decode()
 
 
 def test_notification_detail_reads_it_and_shows_the_video_counts(deliver):
@@ -523,7 +521,10 @@ def test_an_open_chat_answers_204_until_a_new_message_arrives(chat_between):
     chat, message = chat_between(ana, ben)
     client = browser(ben)
     url = f"/messages/{chat.pk}/"
-    assert client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages").status_code == 204
+    assert (
+        client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages").status_code
+        == 204
+    )
     services.message_send(sender=ana, conversation=chat, text="are you there?")
     newer = client.get(f"{url}?after={message.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-messages")
     assert newer.status_code == 200

@@ -2,7 +2,17 @@
 
 import pytest
 
-from inbox.policy import Delivery, audience, candidate_ids, deliveries, excerpt_for, follower_deliveries, notification_text, quoted_excerpt, shows_actor
+from inbox.policy import (
+    Delivery,
+    audience,
+    candidate_ids,
+    deliveries,
+    excerpt_for,
+    follower_deliveries,
+    notification_text,
+    quoted_excerpt,
+    shows_actor,
+)
 from video_platform.actions import ActionKind, RecordedAction
 from video_platform.notification_types import CATEGORY_OF_TYPE, NotificationType
 
@@ -73,7 +83,9 @@ def test_follow_notifies_the_followed_user():
 
 
 def test_like_notifies_the_creator_with_a_grouped_like_that_shows_the_actor():
-    (like,) = deliveries(RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), blocked_actor=(), muted={})
+    (like,) = deliveries(
+        RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), blocked_actor=(), muted={}
+    )
     assert (like.recipient_id, like.type, like.grouped, like.shows_actor) == (CREATOR, T.LIKE, True, True)
 
 
@@ -172,7 +184,10 @@ def test_blocker_gets_no_dm_text_message():
 
 
 def test_blocker_gets_no_follow_notification():
-    assert delivered(RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE), blocked_actor=[ALICE]) == {}
+    assert (
+        delivered(RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=ALICE), blocked_actor=[ALICE])
+        == {}
+    )
 
 
 def test_blocker_gets_no_like_notification():
@@ -221,7 +236,10 @@ def test_muted_messages_are_not_delivered():
         (RecordedAction(kind=ActionKind.FOLLOW, actor_id=ACTOR, followee_id=CREATOR), "follow"),
         (RecordedAction(kind=ActionKind.LIKE, actor_id=ACTOR, creator_id=CREATOR), "like"),
         (RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR), "comment"),
-        (RecordedAction(kind=ActionKind.POST, actor_id=ACTOR, creator_id=ACTOR, mentioned=frozenset({CREATOR})), "mention"),
+        (
+            RecordedAction(kind=ActionKind.POST, actor_id=ACTOR, creator_id=ACTOR, mentioned=frozenset({CREATOR})),
+            "mention",
+        ),
     ],
 )
 def test_a_muted_type_is_not_delivered(action, muted_type):
@@ -244,7 +262,9 @@ def test_muting_one_type_leaves_the_others_delivered():
     [
         share("tag", tagged=[CREATOR, ALICE, BOB]),
         share("dm", recipients=[CREATOR, ALICE, BOB]),
-        RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR, ALICE})),
+        RecordedAction(
+            kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({CREATOR, ALICE})
+        ),
         RecordedAction(kind=ActionKind.MESSAGE, actor_id=ACTOR, recipients=frozenset({ALICE, BOB, ACTOR})),
     ],
 )
@@ -282,9 +302,7 @@ def test_like_group_text_names_the_latest_liker_and_counts_the_others():
     assert notification_text(T.LIKE, count=4, actor_username="ana") == "@ana and 3 others liked your video"
 
 
-@pytest.mark.parametrize(
-    "notification_type", [T.TAG, T.MESSAGE, T.FOLLOW, T.COMMENT, T.MENTION, T.POST]
-)
+@pytest.mark.parametrize("notification_type", [T.TAG, T.MESSAGE, T.FOLLOW, T.COMMENT, T.MENTION, T.POST])
 def test_identified_texts_name_the_actor(notification_type):
     assert "@ana" in notification_text(notification_type, count=1, actor_username="ana", excerpt="hey")
 
@@ -303,14 +321,18 @@ def test_categories_follow_the_inbox_tabs():
 
 
 def test_audience_says_why_each_person_was_left_out():
-    action = RecordedAction(kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE, BOB}))
+    action = RecordedAction(
+        kind=ActionKind.COMMENT, actor_id=ACTOR, creator_id=CREATOR, mentioned=frozenset({ALICE, BOB})
+    )
     verdicts = audience(action, blocked_actor=[ALICE], muted={BOB: ["mention"]})
     assert [(v.delivery.recipient_id, v.delivery.type, v.left_out_because) for v in verdicts] == [
         (CREATOR, T.COMMENT, ""),
         (ALICE, T.MENTION, "blocked the actor"),
         (BOB, T.MENTION, "muted 'mention' notifications"),
     ]
-    assert [v.delivery for v in verdicts if v.delivered] == deliveries(action, blocked_actor=[ALICE], muted={BOB: ["mention"]})
+    assert [v.delivery for v in verdicts if v.delivered] == deliveries(
+        action, blocked_actor=[ALICE], muted={BOB: ["mention"]}
+    )
 
 
 def test_a_hidden_videos_notifications_quote_nothing_of_it_but_a_message_keeps_its_words():

@@ -25,9 +25,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from video_platform.models import Event
 from video_platform import services
-from video_platform.models import Conversation, Message, Share
+from video_platform.models import Conversation, Event, Message, Share
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -45,7 +44,10 @@ REQUEST_BUDGET = 6000
 
 
 def marker_patterns(numbers) -> list[re.Pattern]:
-    textual = [re.compile(re.escape(SHARER_USERNAME), re.I), re.compile(re.escape(SHARER_DISPLAY_NAME), re.I)]
+    textual = [
+        re.compile(re.escape(SHARER_USERNAME), re.IGNORECASE),
+        re.compile(re.escape(SHARER_DISPLAY_NAME), re.IGNORECASE),
+    ]
     return textual + [re.compile(rf"(?<!\d){n}(?!\d)") for n in sorted(set(numbers))]
 
 
@@ -156,7 +158,9 @@ class Crawler:
         """
         server = self.pytest_request.getfixturevalue("asgi_server")
         session = self.client.cookies["sessionid"].value
-        request = urllib.request.Request(server + path, headers={"Cookie": f"sessionid={session}", "Last-Event-ID": "0"})
+        request = urllib.request.Request(
+            server + path, headers={"Cookie": f"sessionid={session}", "Last-Event-ID": "0"}
+        )
         received, deadline = [], time.monotonic() + seconds
         try:
             with urllib.request.urlopen(request, timeout=seconds) as stream:

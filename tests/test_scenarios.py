@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from video_platform.models import Event
 from inbox.models import HeldShare
 from qa.scenarios import ScenarioFormatError, scenario_load
 from video_platform import services
+from video_platform.models import Event
 
 from .factories import UserFactory, VideoFactory
 
@@ -108,7 +108,7 @@ def test_bad_values_and_broken_yaml_name_the_line(tmp_path):
     assert _errors(tmp_path, "users: {ana: {tag_policy: sometimes}}\nsteps: []\nexpect: {inboxes: {ana: []}}\n") == [
         "1: users.ana.tag_policy: 'sometimes' is not one of ['everyone', 'followers', 'nobody']"
     ]
-    (error,) = _errors(tmp_path, "users:\n  ana: {}\nsteps:\n  - \"ana: like v1\nexpect: {}\n")
+    (error,) = _errors(tmp_path, 'users:\n  ana: {}\nsteps:\n  - "ana: like v1\nexpect: {}\n')
     assert error.startswith("6: not valid YAML") and "line 4" in error
 
 
@@ -183,9 +183,10 @@ def test_a_run_deletes_its_users_unless_kept_and_cleanup_never_touches_others(ce
     assert not User.objects.filter(username__regex=r"_[0-9a-f]{6}_1$").exists()
 
     out = _run(tmp_path / "like.yaml", "--keep")
-    run_id = re.search(r"^Run ([0-9a-f]{6}):", out, re.M).group(1)
+    run_id = re.search(r"^Run ([0-9a-f]{6}):", out, re.MULTILINE).group(1)
     assert set(User.objects.filter(username__endswith=f"_{run_id}_1").values_list("username", flat=True)) == {
-        f"cara_{run_id}_1", f"ana_{run_id}_1"
+        f"cara_{run_id}_1",
+        f"ana_{run_id}_1",
     }
     look_alike = UserFactory.create(username=f"demo_{run_id}_1")  # a name like theirs, but not the run's
     cleanup = StringIO()

@@ -12,9 +12,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.selectors import creator_analytics
-from video_platform.models import Event
 from inbox.models import Notification
-from video_platform.models import Comment, Follow, Like, Message, Share, Video, VideoView
+from video_platform.models import Comment, Event, Follow, Like, Message, Share, Video, VideoView
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +22,7 @@ User = get_user_model()
 
 def _state() -> dict:
     """The world as counts per kind and day: the same after a rebuild, whatever the row ids."""
+
     def per_day(model, **filters):
         rows = model.objects.filter(**filters).annotate(day=TruncDate("created_at")).values("day")
         return sorted((row["day"], row["n"]) for row in rows.annotate(n=Count("pk")))
@@ -41,7 +41,17 @@ def _state() -> dict:
 
 def assert_logins_table_is_aligned(output: str) -> None:
     rows = [line for line in output.splitlines() if line.startswith("  ")]
-    assert [row.split()[0] for row in rows] == ["username", "ana", "ben", "cara", "dev", "eli", "admin", "support", "moderator"]
+    assert [row.split()[0] for row in rows] == [
+        "username",
+        "ana",
+        "ben",
+        "cara",
+        "dev",
+        "eli",
+        "admin",
+        "support",
+        "moderator",
+    ]
     assert len({row.index("shareloop-demo") for row in rows[1:]} | {rows[0].index("password")}) == 1
     assert len({len(row) - 40 for row in rows[1:]} | {rows[0].index("API token")}) == 1
     assert all(re.fullmatch(r"[0-9a-f]{40}", row[-40:]) for row in rows[1:])
@@ -75,5 +85,7 @@ def test_seed_builds_a_lived_in_world_once_and_reset_rebuilds_the_same_one():
 def test_a_pro_demo_creator_has_activity_on_most_of_the_last_28_days():
     call_command("seed", stdout=StringIO())
     analytics = creator_analytics(creator=User.objects.get(username="cara"), days=28)
-    active_days = [day for day in analytics["daily"] if day["video_views"] and (day["likes"] or day["shares"] or day["comments"])]
+    active_days = [
+        day for day in analytics["daily"] if day["video_views"] and (day["likes"] or day["shares"] or day["comments"])
+    ]
     assert len(active_days) >= 14

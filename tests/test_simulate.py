@@ -5,9 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from video_platform.models import Event
 from inbox.models import Notification
-from video_platform.models import Share
+from video_platform.models import Event, Share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,6 +57,7 @@ def test_the_json_summary_carries_the_same_figures_as_the_tables(celery_worker):
 @override_settings(SHARE_NOTIFICATION_BATCH_SECONDS=600)
 def test_with_batching_the_summary_counts_held_events_until_release_held_releases_them(deliver):
     """A unit test of the summary under production batching, which the session worker does not run."""
+
     def simulate(*flags) -> tuple[dict, str]:
         out, err = StringIO(), StringIO()
         arguments = ["--users", "5", "--actions", "60", "--seed", "4", "--json", *flags]

@@ -93,7 +93,7 @@ def test_stream_opens_with_ok_comment_and_current_unread_count(stream, celery_wo
     assert events.next_block() == {"comment": "ok"}
     opening = events.next_block()
     assert opening["event"] == "unread_count"
-    assert opening["data"] == {"total": 0, "by_category": {c: 0 for c in opening["data"]["by_category"]}}
+    assert opening["data"] == {"total": 0, "by_category": dict.fromkeys(opening["data"]["by_category"], 0)}
 
 
 def test_idle_stream_sends_keep_alive_comments(stream):

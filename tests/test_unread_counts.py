@@ -3,8 +3,7 @@
 import pytest
 from django.db.models import Count
 
-from inbox import fan_out
-from inbox import reading
+from inbox import fan_out, reading
 from inbox.models import EventChunk, Notification, UnreadCount
 from video_platform import services
 

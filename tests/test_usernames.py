@@ -102,9 +102,9 @@ def test_the_sign_up_page_shows_the_services_username_error():
 
 
 def test_demo_users_and_scenario_run_users_have_valid_stored_names():
+    from qa.management.commands.seed import DEMO_USERS, OPERATOR_USERS
     from qa.scenarios.loading import Scenario
     from qa.scenarios.runner import ScenarioRun
-    from qa.management.commands.seed import DEMO_USERS, OPERATOR_USERS
 
     scenario = Scenario(path="x.yaml", name="x", users={"cara": {}, "Ana": {}, "dev_2": {}}, follows={}, blocks={},
                         videos={}, steps=[], expect={})  # fmt: skip

@@ -4,8 +4,7 @@ more people than one share may."""
 
 import pytest
 
-from video_platform.models import Event
-from video_platform.models import SHARE_MAX_PEOPLE, Message, Share
+from video_platform.models import SHARE_MAX_PEOPLE, Event, Message, Share
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory

@@ -90,4 +90,6 @@ class RecordedAction:
     @classmethod
     def from_event(cls, event) -> "RecordedAction":
         """The action an outbox row (``video_platform.models.Event``) recorded."""
-        return cls.from_payload(kind=event.kind, actor_id=event.actor_id, video_id=event.video_id, payload=event.payload)
+        return cls.from_payload(
+            kind=event.kind, actor_id=event.actor_id, video_id=event.video_id, payload=event.payload
+        )

@@ -5,9 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Prefetch
-from django.utils.html import format_html, format_html_join
-
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from . import services
@@ -365,9 +364,13 @@ class ShareAdmin(ViewOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("tagged", queryset=User.objects.order_by("username")),
-            Prefetch("recipients", queryset=User.objects.order_by("username")),
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("tagged", queryset=User.objects.order_by("username")),
+                Prefetch("recipients", queryset=User.objects.order_by("username")),
+            )
         )
 
     @admin.display(description="sharer (visible to staff only)", ordering="sharer__username")

@@ -247,9 +247,7 @@ class Event(models.Model):
     class Meta:
         db_table = "inbox_event"
         indexes = [
-            models.Index(
-                fields=["dispatched_at"], name="event_pending", condition=Q(status=EventStatus.PENDING)
-            ),
+            models.Index(fields=["dispatched_at"], name="event_pending", condition=Q(status=EventStatus.PENDING)),
         ]
 
     def __str__(self) -> str:

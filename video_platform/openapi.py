@@ -7,7 +7,7 @@ which is a plain Django view because DRF's content negotiation answers 406 to ``
 
 from django.conf import settings
 
-from .notification_types import CATEGORIES, NOTIFICATION_TYPES
+from .notification_types import CATEGORIES
 
 DESCRIPTION = """
 A simulated short-video platform whose inbox never names a sharer: a creator learns **that** a video
@@ -58,7 +58,7 @@ ERROR_COMPONENTS = {
         "additionalProperties": {
             "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
         },
-        "example": {"tagged": ['Object with username=nobody does not exist.']},
+        "example": {"tagged": ["Object with username=nobody does not exist."]},
     },
 }
 
@@ -122,6 +122,7 @@ STREAM_PATH = {
         }
     }
 }
+
 
 def _error(description: str, component: str) -> dict:
     return {

@@ -32,8 +32,10 @@ def video_openable(*, viewer) -> QuerySet:
 
 def video_visible(*, viewer) -> QuerySet:
     """Openable videos with what showing one needs: the creator's profile and whether the viewer liked it."""
-    return video_openable(viewer=viewer).select_related("creator__profile").annotate(
-        liked=Exists(viewer.likes.filter(video=OuterRef("pk")))
+    return (
+        video_openable(viewer=viewer)
+        .select_related("creator__profile")
+        .annotate(liked=Exists(viewer.likes.filter(video=OuterRef("pk"))))
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 from .actions import ActionKind, RecordedAction
 from .contact_rules import ContactKind, contact_check
 from .models import (
+    SHARE_MAX_PEOPLE,
     Block,
     Comment,
     Conversation,
@@ -26,7 +27,6 @@ from .models import (
     Like,
     LikedPair,
     Message,
-    SHARE_MAX_PEOPLE,
     Profile,
     ProfileView,
     Share,

@@ -35,7 +35,10 @@ urlpatterns = [
     path("api/qa/release-held/", qa_api.ReleaseHeldView.as_view(), name="api-qa-release-held"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # OPTIONS would answer DRF metadata through the page's template renderer, a 500.
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
-         name="api-docs"),  # fmt: skip
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),  # fmt: skip
     path("", include("analytics.urls")),
 ]

@@ -18,8 +18,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services
 from .contact_rules import ActionRefused, ContactKind, contact_refusals
-from .usernames import username_lookup
 from .forms import CommentForm, MessageForm, NewConversationForm, SettingsForm, ShareForm, SignUpForm, VideoForm
+from .usernames import username_lookup
 
 User = get_user_model()
 FEED_TABS = ("everyone", "following")

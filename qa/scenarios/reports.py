@@ -50,7 +50,10 @@ def json_report(results: list[ScenarioResult], *, run_id: str) -> str:
             "checks": sum(len(r.checks) for r in results),
             "results": [
                 {
-                    "name": r.name, "path": r.path, "passed": r.passed, "users": r.users,
+                    "name": r.name,
+                    "path": r.path,
+                    "passed": r.passed,
+                    "users": r.users,
                     "seconds": round(r.seconds, 3),
                     "checks": [{"title": c.title, "passed": c.passed, "details": c.details} for c in r.checks],
                 }  # fmt: skip

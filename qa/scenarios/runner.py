@@ -79,6 +79,7 @@ def _api_host() -> str:
 
 def _flow(item: dict, order=FIELD_ORDER) -> str:
     """A notification as one YAML flow line, fields in a fixed order, for the diffs."""
+
     def value(v):
         if v is None:
             return "null"

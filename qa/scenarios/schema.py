@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import jsonschema
 import yaml
 
-from video_platform.notification_types import CATEGORIES, NOTIFICATION_TYPES
 from video_platform.models import CAPTION_MAX_LENGTH, ContactPolicy
+from video_platform.notification_types import CATEGORIES, NOTIFICATION_TYPES
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$"
@@ -64,7 +64,7 @@ STREAM_MESSAGE = {
     "properties": {"event": {"enum": ["notification", "unread_count"]}}
     | NOTIFICATION["properties"]
     | {"total": COUNT}
-    | {category: COUNT for category in CATEGORIES},
+    | dict.fromkeys(CATEGORIES, COUNT),
 }
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -119,7 +119,7 @@ SCHEMA = {
                         "type": "object",
                         "minProperties": 1,
                         "additionalProperties": False,
-                        "properties": {"total": COUNT} | {category: COUNT for category in CATEGORIES},
+                        "properties": {"total": COUNT} | dict.fromkeys(CATEGORIES, COUNT),
                     },
                 },
                 "videos": {

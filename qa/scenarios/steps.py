@@ -28,7 +28,7 @@ FORMS = [
     ("unblock", rf"unblock (?P<user>{NAME})", "unblock ana"),
     ("read_all", r"read all(?: (?P<category>\w+))?", "read all [shares|mentions|…]"),
     ("read", rf"read (?P<type>\w+)(?: {VIDEO})?", "read share [v1]"),
-    ("set", rf"set (?P<key>\w+) (?P<value>.+)", "set dm_policy followers | set muted_types like, share"),
+    ("set", r"set (?P<key>\w+) (?P<value>.+)", "set dm_policy followers | set muted_types like, share"),
     ("hide", rf"hide {VIDEO}", "hide v1"),
     ("unhide", rf"unhide {VIDEO}", "unhide v1"),
     ("delete", rf"delete {VIDEO}", "delete v1"),

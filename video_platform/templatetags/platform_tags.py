@@ -3,8 +3,8 @@ import hashlib
 from django import template
 from django.conf import settings
 from django.utils import timezone
-from django.utils.timesince import timesince
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 register = template.Library()
 

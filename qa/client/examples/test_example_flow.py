@@ -4,7 +4,6 @@ Run against a running server: ``pytest --shareloop-url http://127.0.0.1:8000 exa
 """
 
 import pytest
-
 from shareloop_qa import ApiError, wait_for, wait_until_quiet
 
 

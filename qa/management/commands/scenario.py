@@ -8,12 +8,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from inbox import batching
-from qa.worker import worker_process
 from qa.scenarios import SCHEMA, Check, ScenarioFormatError, ScenarioRun, scenario_load
 from qa.scenarios.reports import ScenarioResult, json_report, junit_xml
 from qa.scenarios.runner import (
-    SCENARIO_PASSWORD, ScenarioCannotRun, configuration_refusal, run_id_new, run_users_delete,
+    SCENARIO_PASSWORD,
+    ScenarioCannotRun,
+    configuration_refusal,
+    run_id_new,
+    run_users_delete,
 )  # fmt: skip
+from qa.worker import worker_process
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from video_platform import services
 from qa.demo_world import DAYS, FANS, World, world_exists
+from video_platform import services
 from video_platform.models import Conversation
 
 User = get_user_model()
@@ -95,4 +95,6 @@ class Command(BaseCommand):
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
         self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
         for row in rows:
-            self.stdout.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+            self.stdout.write(
+                "  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+            )

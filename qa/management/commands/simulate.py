@@ -7,11 +7,16 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inbox import batching
+from qa.simulation import (
+    SIMULATED_PASSWORD,
+    Simulation,
+    notifications_by_type,
+    simulated_events,
+    simulated_user_ids,
+    simulation_summary,
+)  # fmt: skip
 from qa.waiting import DeliveryTimeout, events_wait_delivered
 from qa.worker import worker_process
-from qa.simulation import (
-    SIMULATED_PASSWORD, Simulation, notifications_by_type, simulated_events, simulated_user_ids, simulation_summary,
-)  # fmt: skip
 
 
 class Command(BaseCommand):
