@@ -119,13 +119,13 @@ class Services:
             [sys.executable, "-m", "gunicorn", "video_platform.wsgi:application", "--workers", "2",
              "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning"],
             env, "web.log",
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
         self.worker = self._spawn(
             [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
              "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"bench-{os.getpid()}@%h"],
             env, "worker.log",
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
 
     def _spawn(self, argv: list[str], env: dict, log_name: str) -> subprocess.Popen:
         log = open(OUT_DIR / log_name, "w")
@@ -313,19 +313,43 @@ class Bench:
         rss = self.services.worker_peak_rss_mib()
 
         self.notes["celebrity"] = dict(
-            followers=followers, copy_seconds=copy_seconds, peer_seconds=peer_seconds,
-            path_seconds=path_seconds, broker_messages=messages,
-        )  # fmt: skip
+            followers=followers,
+            copy_seconds=copy_seconds,
+            peer_seconds=peer_seconds,
+            path_seconds=path_seconds,
+            broker_messages=messages,
+        )
         path_rate, copy_rate, peer_rate = followers / path_seconds, followers / copy_seconds, followers / peer_seconds
         self.figures += [
-            Figure("1 celebrity post: rows/s, API to last row", path_rate, "rows/s", copy_rate, "COPY rows/s",
-                   ">= 0.5x", path_rate >= 0.5 * copy_rate),
-            Figure("1 celebrity post: rows/s vs the peer", path_rate, "rows/s", peer_rate, "notify.send rows/s",
-                   ">= 4x", path_rate >= 4 * peer_rate),
-            Figure("1 celebrity post: broker messages per 500 recipients", messages / (followers / 500), "msgs",
-                   None, f"{messages} messages", "<= 1", messages <= followers / 500),
+            Figure(
+                "1 celebrity post: rows/s, API to last row",
+                path_rate,
+                "rows/s",
+                copy_rate,
+                "COPY rows/s",
+                ">= 0.5x",
+                path_rate >= 0.5 * copy_rate,
+            ),
+            Figure(
+                "1 celebrity post: rows/s vs the peer",
+                path_rate,
+                "rows/s",
+                peer_rate,
+                "notify.send rows/s",
+                ">= 4x",
+                path_rate >= 4 * peer_rate,
+            ),
+            Figure(
+                "1 celebrity post: broker messages per 500 recipients",
+                messages / (followers / 500),
+                "msgs",
+                None,
+                f"{messages} messages",
+                "<= 1",
+                messages <= followers / 500,
+            ),
             Figure("1 celebrity post: worker peak RSS", rss, "MiB", None, "", "< 250 MiB", rss < 250),
-        ]  # fmt: skip
+        ]
 
     # ---- 2. share storm -----------------------------------------------------------------------------
 
@@ -384,15 +408,32 @@ class Bench:
         share_count = Video.objects.get(pk=viral.pk).share_count
         exact = groups == [(size, None)] and share_count == size
         self.notes["storm"] = dict(
-            size=size, groups=groups, share_count=share_count, share_seconds=share_seconds,
+            size=size,
+            groups=groups,
+            share_count=share_count,
+            share_seconds=share_seconds,
             comment_seconds=comment_seconds,
-        )  # fmt: skip
+        )
         self.figures += [
-            Figure("2 share storm: one anonymous group, count = share count = N", float(exact), "bool", None,
-                   f"groups {groups}, share_count {share_count}", "exact", exact),
-            Figure("2 share storm: shares processed/s", size / share_seconds, "/s", size / comment_seconds,
-                   "ungrouped comments/s", ">= 0.5x", comment_seconds / share_seconds >= 0.5),
-        ]  # fmt: skip
+            Figure(
+                "2 share storm: one anonymous group, count = share count = N",
+                float(exact),
+                "bool",
+                None,
+                f"groups {groups}, share_count {share_count}",
+                "exact",
+                exact,
+            ),
+            Figure(
+                "2 share storm: shares processed/s",
+                size / share_seconds,
+                "/s",
+                size / comment_seconds,
+                "ungrouped comments/s",
+                ">= 0.5x",
+                comment_seconds / share_seconds >= 0.5,
+            ),
+        ]
 
     # ---- 3. share -> inbox latency --------------------------------------------------------------------
 
@@ -431,22 +472,48 @@ class Bench:
         delivered = [done_at[pk].timestamp() - at for pk, at in answered_at.items()]
         noop_p50, p50, p99 = percentile(noop, 50), percentile(latency, 50), percentile(latency, 99)
         self.notes["latency"] = dict(
-            count=count, rate_per_s=self.args.latency_rate, noop_p50_ms=noop_p50 * 1000,
-            noop_p99_ms=percentile(noop, 99) * 1000, p50_ms=p50 * 1000, p99_ms=p99 * 1000,
+            count=count,
+            rate_per_s=self.args.latency_rate,
+            noop_p50_ms=noop_p50 * 1000,
+            noop_p99_ms=percentile(noop, 99) * 1000,
+            p50_ms=p50 * 1000,
+            p99_ms=p99 * 1000,
             # The clock starts at the answer: a share answered sooner leaves more of its fan-out inside it.
             share_answer_p50_ms=percentile(answer, 50) * 1000,
             # What the polled figure is made of: the worker's part, then finding it with back-to-back reads.
-            delivered_p50_ms=percentile(delivered, 50) * 1000, poll_p50_ms=percentile(polls, 50) * 1000,
+            delivered_p50_ms=percentile(delivered, 50) * 1000,
+            poll_p50_ms=percentile(polls, 50) * 1000,
             polls_per_share=len(polls) / count,
-        )  # fmt: skip
+        )
         self.figures += [
-            Figure("3 share -> inbox latency p50", p50 * 1000, "ms", noop_p50 * 1000, "no-op task round trip p50",
-                   "<= 3x", p50 <= 3 * noop_p50),
-            Figure("3 share -> inbox latency p99 (reported)", p99 * 1000, "ms", percentile(noop, 99) * 1000,
-                   "no-op task round trip p99", "", None),
-            Figure("3 share -> event done p50 (reported, no polling)", percentile(delivered, 50) * 1000, "ms",
-                   noop_p50 * 1000, "no-op task round trip p50", "", None),
-        ]  # fmt: skip
+            Figure(
+                "3 share -> inbox latency p50",
+                p50 * 1000,
+                "ms",
+                noop_p50 * 1000,
+                "no-op task round trip p50",
+                "<= 3x",
+                p50 <= 3 * noop_p50,
+            ),
+            Figure(
+                "3 share -> inbox latency p99 (reported)",
+                p99 * 1000,
+                "ms",
+                percentile(noop, 99) * 1000,
+                "no-op task round trip p99",
+                "",
+                None,
+            ),
+            Figure(
+                "3 share -> event done p50 (reported, no polling)",
+                percentile(delivered, 50) * 1000,
+                "ms",
+                noop_p50 * 1000,
+                "no-op task round trip p50",
+                "",
+                None,
+            ),
+        ]
 
     # ---- 4, 5. inbox reads at depth, unread counts ----------------------------------------------------
 
@@ -520,19 +587,53 @@ class Bench:
                 samples[name].append(self.api.timed("GET", path, token))
         p99 = {name: percentile(values, 99) * 1000 for name, values in samples.items()}
         p50 = {name: percentile(values, 50) * 1000 for name, values in samples.items()}
-        self.notes["reads"] = dict(total_notifications=total, reader_holds=held, reader_unread=unread,
-                                   requests_each=self.args.reads, p50_ms=p50, p99_ms=p99)  # fmt: skip
+        self.notes["reads"] = dict(
+            total_notifications=total,
+            reader_holds=held,
+            reader_unread=unread,
+            requests_each=self.args.reads,
+            p50_ms=p50,
+            p99_ms=p99,
+        )
         floor = p99["floor"]
         self.figures += [
-            Figure("4 inbox first page p99", p99["first page"], "ms", floor, "floor p99", "<= 2x",
-                   p99["first page"] <= 2 * floor),
-            Figure("4 inbox page 500 by cursor p99", p99["page 500 (cursor)"], "ms", floor, "floor p99", "<= 2x",
-                   p99["page 500 (cursor)"] <= 2 * floor),
-            Figure("4 inbox page 500 by offset p99 (contrast)", p99["page 500 (offset)"], "ms", floor, "floor p99",
-                   "", None),
-            Figure("5 unread count p99", p99["unread count"], "ms", floor, "floor p99", "<= 1.2x",
-                   p99["unread count"] <= 1.2 * floor),
-        ]  # fmt: skip
+            Figure(
+                "4 inbox first page p99",
+                p99["first page"],
+                "ms",
+                floor,
+                "floor p99",
+                "<= 2x",
+                p99["first page"] <= 2 * floor,
+            ),
+            Figure(
+                "4 inbox page 500 by cursor p99",
+                p99["page 500 (cursor)"],
+                "ms",
+                floor,
+                "floor p99",
+                "<= 2x",
+                p99["page 500 (cursor)"] <= 2 * floor,
+            ),
+            Figure(
+                "4 inbox page 500 by offset p99 (contrast)",
+                p99["page 500 (offset)"],
+                "ms",
+                floor,
+                "floor p99",
+                "",
+                None,
+            ),
+            Figure(
+                "5 unread count p99",
+                p99["unread count"],
+                "ms",
+                floor,
+                "floor p99",
+                "<= 1.2x",
+                p99["unread count"] <= 1.2 * floor,
+            ),
+        ]
 
     # ---- 6. write API throughput --------------------------------------------------------------------
 
@@ -571,15 +672,34 @@ class Bench:
         self.wait_events(Event.objects.filter(pk__gt=first_event))
         floor_after = load(lambda i: "/bench/floor/", {"channel": "link"})
         floor = (floor_before + floor_after) / 2
-        self.notes["throughput"] = dict(seconds=seconds, clients=clients, floor_before=floor_before,
-                                        floor_after=floor_after, shares=shares,
-                                        shares_worker_paused=requests_alone)  # fmt: skip
+        self.notes["throughput"] = dict(
+            seconds=seconds,
+            clients=clients,
+            floor_before=floor_before,
+            floor_after=floor_after,
+            shares=shares,
+            shares_worker_paused=requests_alone,
+        )
         self.figures += [
-            Figure("6 POST /api/videos/{id}/shares/ throughput", shares, "req/s", floor, "floor POST req/s",
-                   ">= 0.5x", shares >= 0.5 * floor),
-            Figure("6 the same with the worker paused (reported: the request alone)", requests_alone, "req/s",
-                   floor, "floor POST req/s", "", None),
-        ]  # fmt: skip
+            Figure(
+                "6 POST /api/videos/{id}/shares/ throughput",
+                shares,
+                "req/s",
+                floor,
+                "floor POST req/s",
+                ">= 0.5x",
+                shares >= 0.5 * floor,
+            ),
+            Figure(
+                "6 the same with the worker paused (reported: the request alone)",
+                requests_alone,
+                "req/s",
+                floor,
+                "floor POST req/s",
+                "",
+                None,
+            ),
+        ]
 
     # ---- the run ----------------------------------------------------------------------------------------
 
@@ -600,9 +720,12 @@ class Bench:
         try:
             self.wait_ready()
             stages = {
-                "celebrity": self.celebrity_post, "storm": self.share_storm, "latency": self.share_latency,
-                "reads": self.inbox_reads, "throughput": self.write_throughput,
-            }  # fmt: skip
+                "celebrity": self.celebrity_post,
+                "storm": self.share_storm,
+                "latency": self.share_latency,
+                "reads": self.inbox_reads,
+                "throughput": self.write_throughput,
+            }
             for name, stage in stages.items():
                 if name in self.args.only or not self.args.only:
                     stage_start = time.perf_counter()
@@ -633,17 +756,25 @@ class Bench:
         from bench.tasks import bench_redis
 
         cpu = next(
-            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-             if line.startswith("model name")), platform.processor(),
-        )  # fmt: skip
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             pg = cursor.fetchone()[0]
         return dict(
-            cpu=cpu, cores=os.cpu_count(), memory_gib=round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30),
-            load_average=os.getloadavg(), python=platform.python_version(), postgresql=pg,
+            cpu=cpu,
+            cores=os.cpu_count(),
+            memory_gib=round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30),
+            load_average=os.getloadavg(),
+            python=platform.python_version(),
+            postgresql=pg,
             redis=bench_redis().info("server")["redis_version"],
-        )  # fmt: skip
+        )
 
     def report(self, seconds: float) -> None:
         lines = [
@@ -658,9 +789,13 @@ class Bench:
         table = "\n".join(lines)
         command = " ".join(["python -m bench.run", *sys.argv[1:]])
         result = dict(
-            command=command, seconds=seconds, args=vars(self.args), machine=self.machine(),
-            figures=[asdict(f) | {"ratio": f.ratio} for f in self.figures], notes=self.notes,
-        )  # fmt: skip
+            command=command,
+            seconds=seconds,
+            args=vars(self.args),
+            machine=self.machine(),
+            figures=[asdict(f) | {"ratio": f.ratio} for f in self.figures],
+            notes=self.notes,
+        )
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         (OUT_DIR / f"results-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))

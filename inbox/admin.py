@@ -171,8 +171,17 @@ def duration_text(event: Event) -> str:
 @admin.register(Event)
 class EventAdmin(SharerWithheldAdmin):
     sharer_rows = Q(kind=ActionKind.SHARE)
-    list_display = ("id", "kind", "actor", "video", "status", "notification_count", "attempts", "created_at",
-                    "duration")  # fmt: skip
+    list_display = (
+        "id",
+        "kind",
+        "actor",
+        "video",
+        "status",
+        "notification_count",
+        "attempts",
+        "created_at",
+        "duration",
+    )
     list_filter = ("status", "kind", "created_at")
     search_fields = ("=id", "actor__username")
     list_select_related = ("actor", "video")
@@ -180,11 +189,24 @@ class EventAdmin(SharerWithheldAdmin):
     show_full_result_count = False
     actions = ("redispatch",)
     readonly_fields = (
-        "kind", "actor", "actor_unless_sharer", "video", "action_summary", "payload", "payload_without_message_text",
-        "status", "error", "timing", "attempts", "notification_count",
-        "chunk_progress", "produced_notifications", "produced_notifications_without_message_text",
-        "bumped_groups", "audience",
-    )  # fmt: skip
+        "kind",
+        "actor",
+        "actor_unless_sharer",
+        "video",
+        "action_summary",
+        "payload",
+        "payload_without_message_text",
+        "status",
+        "error",
+        "timing",
+        "attempts",
+        "notification_count",
+        "chunk_progress",
+        "produced_notifications",
+        "produced_notifications_without_message_text",
+        "bumped_groups",
+        "audience",
+    )
 
     def get_list_display(self, request):
         if may_see_sharers(request):
@@ -195,18 +217,35 @@ class EventAdmin(SharerWithheldAdmin):
         with_text = may_read_direct_messages(request)
         actor = "actor" if may_see_sharers(request) else "actor_unless_sharer"
         return (
-            ("Action (staff only: the actor is shown here even when recipients never see it)", {
-                "fields": ("kind", actor, "video", "action_summary",
-                           "payload" if with_text else "payload_without_message_text"),
-            }),
-            ("Delivery", {
-                "fields": ("status", "error", "timing", "attempts", "notification_count", "chunk_progress"),
-            }),
-            ("What it produced", {
-                "fields": ("produced_notifications" if with_text else "produced_notifications_without_message_text",
-                           "bumped_groups", "audience"),
-            }),
-        )  # fmt: skip
+            (
+                "Action (staff only: the actor is shown here even when recipients never see it)",
+                {
+                    "fields": (
+                        "kind",
+                        actor,
+                        "video",
+                        "action_summary",
+                        "payload" if with_text else "payload_without_message_text",
+                    ),
+                },
+            ),
+            (
+                "Delivery",
+                {
+                    "fields": ("status", "error", "timing", "attempts", "notification_count", "chunk_progress"),
+                },
+            ),
+            (
+                "What it produced",
+                {
+                    "fields": (
+                        "produced_notifications" if with_text else "produced_notifications_without_message_text",
+                        "bumped_groups",
+                        "audience",
+                    ),
+                },
+            ),
+        )
 
     def has_add_permission(self, request):
         return False
@@ -243,10 +282,12 @@ class EventAdmin(SharerWithheldAdmin):
         def at(moment):
             return f"{moment:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
 
-        rows = [("written", at(event.created_at)),
-                ("last dispatched", f"{at(event.dispatched_at)} (attempt {event.attempts})"),
-                ("done", at(event.done_at) if event.done_at else "not yet"),
-                ("duration", duration_text(event))]  # fmt: skip
+        rows = [
+            ("written", at(event.created_at)),
+            ("last dispatched", f"{at(event.dispatched_at)} (attempt {event.attempts})"),
+            ("done", at(event.done_at) if event.done_at else "not yet"),
+            ("duration", duration_text(event)),
+        ]
         return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows)
 
     @admin.display(description="summary")
@@ -258,9 +299,13 @@ class EventAdmin(SharerWithheldAdmin):
         def usernames(ids):
             return ", ".join(f"@{names.get(pk, pk)}" for pk in sorted(ids))
 
-        lines = [("channel", action.channel), ("tagged", usernames(action.tagged)),
-                 ("DM recipients", usernames(action.recipients)), ("mentioned", usernames(action.mentioned)),
-                 ("followee", usernames({action.followee_id} - {None}))]  # fmt: skip
+        lines = [
+            ("channel", action.channel),
+            ("tagged", usernames(action.tagged)),
+            ("DM recipients", usernames(action.recipients)),
+            ("mentioned", usernames(action.mentioned)),
+            ("followee", usernames({action.followee_id} - {None})),
+        ]
         return format_html_join("", "<div><strong>{}</strong>: {}</div>", ((k, v) for k, v in lines if v)) or "—"
 
     @admin.display(description="payload")
@@ -274,8 +319,9 @@ class EventAdmin(SharerWithheldAdmin):
     def chunk_progress(self, event):
         if event.chunk_bounds is None:
             return "not a chunked fan-out"
-        return changelist_link(EventChunk, f"{event.chunks_done} of {len(event.chunk_bounds)} chunks done",
-                               event__id__exact=event.pk)  # fmt: skip
+        return changelist_link(
+            EventChunk, f"{event.chunks_done} of {len(event.chunk_bounds)} chunks done", event__id__exact=event.pk
+        )
 
     def _produced(self, event, *, with_message_text):
         total = event.notifications.count()
@@ -297,8 +343,10 @@ class EventAdmin(SharerWithheldAdmin):
     @admin.display(description="group rows it bumped (matched, not recorded)")
     def bumped_groups(self, event):
         rows = selectors.event_expected_group_rows(event=event)
-        note = ("Grouped share and like rows keep no event (many events bump one row). These are the rows of the "
-                "same recipient, type and video that were open while this event was delivered.")  # fmt: skip
+        note = (
+            "Grouped share and like rows keep no event (many events bump one row). These are the rows of the "
+            "same recipient, type and video that were open while this event was delivered."
+        )
         if not rows:
             return format_html("<p>none</p><p><em>{}</em></p>", note)
         table = notifications_table(rows, with_message_text=False, with_sharers=shown_sharers(event))
@@ -309,11 +357,14 @@ class EventAdmin(SharerWithheldAdmin):
         verdicts = selectors.event_audience(event=event)
         users = User.objects.in_bulk([v.delivery.recipient_id for v in verdicts])
         rows = [
-            (admin_link(users.get(v.delivery.recipient_id)), v.delivery.type,
-             "shown" if v.delivery.shows_actor else "hidden (anonymous)",
-             "delivered" if v.delivered else f"left out: {v.left_out_because}")
+            (
+                admin_link(users.get(v.delivery.recipient_id)),
+                v.delivery.type,
+                "shown" if v.delivery.shows_actor else "hidden (anonymous)",
+                "delivered" if v.delivered else f"left out: {v.left_out_because}",
+            )
             for v in verdicts
-        ]  # fmt: skip
+        ]
         note = "Judged by today's blocks and mutes. Nobody is notified of their own action."
         if event.kind == ActionKind.POST:
             note += " A post's followers are reached by the chunked fan-out and not listed here."
@@ -323,10 +374,13 @@ class EventAdmin(SharerWithheldAdmin):
     def get_urls(self):
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view), name="inbox_overview"),
-            path("<path:object_id>/redispatch/", self.admin_site.admin_view(self.redispatch_view),
-                 name="platform_event_redispatch"),
+            path(
+                "<path:object_id>/redispatch/",
+                self.admin_site.admin_view(self.redispatch_view),
+                name="platform_event_redispatch",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = self.get_object(request, object_id)
@@ -379,23 +433,60 @@ class EventChunkAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(SharerWithheldAdmin):
     sharer_rows = NAMES_A_SHARER
-    list_display = ("id", "recipient", "type", "actor_shown", "video", "count", "unread", "group", "event_link",
-                    "updated_at")  # fmt: skip
+    list_display = (
+        "id",
+        "recipient",
+        "type",
+        "actor_shown",
+        "video",
+        "count",
+        "unread",
+        "group",
+        "event_link",
+        "updated_at",
+    )
     list_filter = ("type", "category", "unread", "updated_at")
     search_fields = ("=id", "recipient__username", "actor__username")
     list_select_related = ("recipient", "actor__profile", "video")  # what actor_shown renders
     date_hierarchy = "updated_at"
     show_full_result_count = False  # One count query fewer on the biggest table.
     actions = ("mark_read",)
-    readonly_fields = ("recipient", "type", "category", "actor_shown", "video", "conversation", "event_link",
-                       "text", "text_without_message_text", "excerpt", "count", "unread", "group", "created_at",
-                       "updated_at")  # fmt: skip
+    readonly_fields = (
+        "recipient",
+        "type",
+        "category",
+        "actor_shown",
+        "video",
+        "conversation",
+        "event_link",
+        "text",
+        "text_without_message_text",
+        "excerpt",
+        "count",
+        "unread",
+        "group",
+        "created_at",
+        "updated_at",
+    )
 
     def get_fields(self, request, obj=None):
         with_text = may_read_direct_messages(request)
-        return ("recipient", "type", "category", "actor_shown", "video", "conversation", "event_link",
-                "text" if with_text else "text_without_message_text", *(("excerpt",) if with_text else ()),
-                "count", "unread", "group", "created_at", "updated_at")  # fmt: skip
+        return (
+            "recipient",
+            "type",
+            "category",
+            "actor_shown",
+            "video",
+            "conversation",
+            "event_link",
+            "text" if with_text else "text_without_message_text",
+            *(("excerpt",) if with_text else ()),
+            "count",
+            "unread",
+            "group",
+            "created_at",
+            "updated_at",
+        )
 
     def has_add_permission(self, request):
         return False
@@ -431,8 +522,12 @@ class NotificationAdmin(SharerWithheldAdmin):
             url = reverse("admin:platform_event_change", args=[notification.event_id])
             return format_html('<a href="{}">event #{}</a>', url, notification.event_id)
         if policy.is_grouped(notification.type) and notification.video_id:
-            return changelist_link(Event, f"grouped: bumped by {notification.type} events on this video",
-                                   video__id__exact=notification.video_id, kind__exact=notification.type)  # fmt: skip
+            return changelist_link(
+                Event,
+                f"grouped: bumped by {notification.type} events on this video",
+                video__id__exact=notification.video_id,
+                kind__exact=notification.type,
+            )
         return "—"
 
     @admin.display(description="what the recipient sees")

@@ -17,9 +17,20 @@ from .sql import insert_rows
 from .stream_log import stream_log_notifications
 
 NOTIFICATION_COLUMNS = (
-    "recipient_id", "type", "category", "actor_id", "video_id", "conversation_id", "event_id",
-    "excerpt", "count", "unread", "group_key", "created_at", "updated_at",
-)  # fmt: skip
+    "recipient_id",
+    "type",
+    "category",
+    "actor_id",
+    "video_id",
+    "conversation_id",
+    "event_id",
+    "excerpt",
+    "count",
+    "unread",
+    "group_key",
+    "created_at",
+    "updated_at",
+)
 
 
 def _rows(event: Event, action: RecordedAction, deliveries: Sequence[Delivery], now) -> list[tuple]:
@@ -29,21 +40,23 @@ def _rows(event: Event, action: RecordedAction, deliveries: Sequence[Delivery], 
         # A message notification opens the chat the message landed in.
         is_message = delivery.type == NotificationType.MESSAGE
         conversation_id = action.conversations.get(delivery.recipient_id) if is_message else None
-        rows.append((
-            delivery.recipient_id,
-            delivery.type.value,
-            CATEGORY_OF_TYPE[delivery.type],
-            event.actor_id if delivery.shows_actor else None,
-            event.video_id,
-            conversation_id,
-            None if delivery.grouped else event.pk,
-            policy.excerpt_for(delivery.type, action.text),
-            1,
-            True,
-            f"{delivery.type.value}:{event.video_id}" if delivery.grouped else None,
-            stamp,
-            stamp,
-        ))  # fmt: skip
+        rows.append(
+            (
+                delivery.recipient_id,
+                delivery.type.value,
+                CATEGORY_OF_TYPE[delivery.type],
+                event.actor_id if delivery.shows_actor else None,
+                event.video_id,
+                conversation_id,
+                None if delivery.grouped else event.pk,
+                policy.excerpt_for(delivery.type, action.text),
+                1,
+                True,
+                f"{delivery.type.value}:{event.video_id}" if delivery.grouped else None,
+                stamp,
+                stamp,
+            )
+        )
     return rows
 
 

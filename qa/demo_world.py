@@ -33,30 +33,60 @@ DAYS = 60
 # Inboxes are read up to this many days ago, so the newest stay unread and older groups are closed.
 UNREAD_DAYS = 2
 FANS = [
-    ("mia", "Mia Moreno"), ("noah", "Noah Park"), ("zoe", "Zoë Laurent"), ("omar", "Omar Haddad"),
-    ("lena", "Lena Fischer"), ("kai", "Kai Nakamura"), ("rosa", "Rosa Delgado"), ("theo", "Theo Martin"),
-    ("yara", "Yara Nasser"), ("finn", "Finn O'Brien"),
-]  # fmt: skip
+    ("mia", "Mia Moreno"),
+    ("noah", "Noah Park"),
+    ("zoe", "Zoë Laurent"),
+    ("omar", "Omar Haddad"),
+    ("lena", "Lena Fischer"),
+    ("kai", "Kai Nakamura"),
+    ("rosa", "Rosa Delgado"),
+    ("theo", "Theo Martin"),
+    ("yara", "Yara Nasser"),
+    ("finn", "Finn O'Brien"),
+]
 # (creator, caption, days ago posted)
 VIDEOS = [
-    ("cara", "Sunrise timelapse over the bay", 58), ("cara", "Three-minute ramen hack", 51),
-    ("cara", "Packing a carry-on for two weeks", 40), ("cara", "Night market street food tour", 24),
-    ("cara", "Fixing a squeaky bike brake in 60 seconds", 9), ("ana", "Skateboard kickflip, slow motion", 56),
-    ("ana", "First time at the climbing gym", 37), ("ana", "Rainy day city walk, no talking", 18),
-    ("ana", "Latte art fail compilation", 4), ("ben", "My cat vs. the cucumber", 55),
-    ("ben", "Building a tiny desk bookshelf", 33), ("ben", "Cat learns the doorbell", 12),
-    ("dev", "Learning 5 chords on ukulele in a week", 47), ("dev", "Rooftop garden, month two", 21),
-    ("eli", "Sourdough starter, day one to day ten", 44), ("eli", "Trail run at golden hour", 7),
-]  # fmt: skip
+    ("cara", "Sunrise timelapse over the bay", 58),
+    ("cara", "Three-minute ramen hack", 51),
+    ("cara", "Packing a carry-on for two weeks", 40),
+    ("cara", "Night market street food tour", 24),
+    ("cara", "Fixing a squeaky bike brake in 60 seconds", 9),
+    ("ana", "Skateboard kickflip, slow motion", 56),
+    ("ana", "First time at the climbing gym", 37),
+    ("ana", "Rainy day city walk, no talking", 18),
+    ("ana", "Latte art fail compilation", 4),
+    ("ben", "My cat vs. the cucumber", 55),
+    ("ben", "Building a tiny desk bookshelf", 33),
+    ("ben", "Cat learns the doorbell", 12),
+    ("dev", "Learning 5 chords on ukulele in a week", 47),
+    ("dev", "Rooftop garden, month two", 21),
+    ("eli", "Sourdough starter, day one to day ten", 44),
+    ("eli", "Trail run at golden hour", 7),
+]
 COMMENTS = [
-    "This is gorgeous!", "How long did this take?", "Saving this for later", "Okay this made my day",
-    "Need a part two", "The ending though", "Tried it, it works!", "Where is this?", "So calming",
-    "Teach me please", "Underrated", "Watched it three times",
-]  # fmt: skip
+    "This is gorgeous!",
+    "How long did this take?",
+    "Saving this for later",
+    "Okay this made my day",
+    "Need a part two",
+    "The ending though",
+    "Tried it, it works!",
+    "Where is this?",
+    "So calming",
+    "Teach me please",
+    "Underrated",
+    "Watched it three times",
+]
 MESSAGES = [
-    "Did you see the new one?", "Haha yes", "We should film one together", "Saturday works for me",
-    "Sending you the link", "That was wild", "Coffee later?", "Loved your last video!",
-]  # fmt: skip
+    "Did you see the new one?",
+    "Haha yes",
+    "We should film one together",
+    "Saturday works for me",
+    "Sending you the link",
+    "That was wild",
+    "Coffee later?",
+    "Loved your last video!",
+]
 CHATS = [("eli", "cara"), ("ana", "ben"), ("dev", "cara"), ("ben", "cara"), ("mia", "ana")]
 
 

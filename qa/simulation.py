@@ -43,13 +43,27 @@ ACTION_WEIGHTS = {
     "unblock": 1,
 }
 PHRASES = [
-    "this made my day", "wait for the end", "how is this real", "tutorial please", "again!!",
-    "the timing", "saving this", "my favourite so far", "ok but the music", "who else is here at 2am",
-]  # fmt: skip
+    "this made my day",
+    "wait for the end",
+    "how is this real",
+    "tutorial please",
+    "again!!",
+    "the timing",
+    "saving this",
+    "my favourite so far",
+    "ok but the music",
+    "who else is here at 2am",
+]
 CAPTIONS = [
-    "morning routine", "trying the viral recipe", "street dance in the rain", "cat vs. laser",
-    "one-take skate line", "sunset from the roof", "duet with my grandma", "speed painting",
-]  # fmt: skip
+    "morning routine",
+    "trying the viral recipe",
+    "street dance in the rain",
+    "cat vs. laser",
+    "one-take skate line",
+    "sunset from the roof",
+    "duet with my grandma",
+    "speed painting",
+]
 
 
 def username_prefix(seed: int) -> str:
@@ -267,7 +281,10 @@ def simulation_summary(simulation: "Simulation", statuses: dict, *, seed: int, u
     for (kind, _), n in result.refused.items():
         refused_by_kind[kind] += n
     return {
-        "seed": seed, "users": users, "actions": actions, "user_prefix": simulation.prefix,
+        "seed": seed,
+        "users": users,
+        "actions": actions,
+        "user_prefix": simulation.prefix,
         "setup": dict(result.setup),
         "actions_by_kind": {
             kind: {"done": result.performed[kind], "refused": refused_by_kind[kind]}
@@ -279,4 +296,4 @@ def simulation_summary(simulation: "Simulation", statuses: dict, *, seed: int, u
             for kind, (rows, total) in notifications_by_type(simulation.prefix).items()
         },
         "refused": [{"kind": kind, "reason": reason, "n": n} for (kind, reason), n in sorted(result.refused.items())],
-    }  # fmt: skip
+    }

@@ -20,7 +20,7 @@ def worker_process(*, concurrency: int = 2):
         [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", str(concurrency),
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"qa-{os.getpid()}@%h"],
         cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )  # fmt: skip  # a command line, one flag and its value together
     try:
         yield worker
     finally:

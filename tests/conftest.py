@@ -61,7 +61,7 @@ def celery_worker(database_url, worker_post_fan_out_chunk_size, django_db_blocke
         [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
         cwd=settings.BASE_DIR, env=env, stdout=_log_file("test-worker.log"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )  # fmt: skip  # a command line, one flag and its value together
     yield worker
     process_stop(worker)
 
@@ -84,7 +84,7 @@ def asgi_process(database_url):
         server = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=settings.BASE_DIR, env=env, stdout=_log_file(log_name), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:

@@ -136,7 +136,7 @@ class FaultStack:
              "--appendonly", "no", "--daemonize", "no"],
             self.directory / "redis.log",
             dict(os.environ),
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
         wait_until(self._redis_answers, timeout=20, what=f"redis-server on port {self.redis_port}")
 
     def _redis_answers(self) -> bool:
@@ -182,7 +182,7 @@ class FaultStack:
              "--workers", "1", "--threads", "8", "--timeout", "60", "--no-control-socket"],
             self.directory / "web.log",
             self.env(),
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
         self.web_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: self._web_answers(), timeout=60, what="gunicorn to answer")
         return self.web_url
@@ -206,7 +206,7 @@ class FaultStack:
              "-n", f"{name}@%h"],
             log,
             self.env(DATABASE_URL=database_url),
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
         worker = Worker(name=name, process=process, log=log)
         self.workers.append(worker)
         if wait:
@@ -220,7 +220,7 @@ class FaultStack:
              "--schedule", str(self.directory / "beat-schedule")],
             self.directory / "beat.log",
             self.env(),
-        )  # fmt: skip
+        )  # fmt: skip  # a command line, one flag and its value together
 
     def kill_group(self, process: subprocess.Popen) -> None:
         """SIGKILL a process and everything it started (its session's process group)."""

@@ -74,8 +74,12 @@ def id_routes():
 
 def test_the_urlconf_walk_finds_the_id_bearing_api_routes():
     templates = {route.template for route in id_routes()}
-    assert {"/api/inbox/%(pk)s/", "/api/inbox/%(pk)s/read/", "/api/events/%(pk)s/",
-            "/api/conversations/%(pk)s/messages/"} <= templates  # fmt: skip
+    assert {
+        "/api/inbox/%(pk)s/",
+        "/api/inbox/%(pk)s/read/",
+        "/api/events/%(pk)s/",
+        "/api/conversations/%(pk)s/messages/",
+    } <= templates
 
 
 def test_another_users_private_ids_answer_404_on_every_route_and_method(world):
@@ -125,9 +129,16 @@ def query_strings(owner, private: dict) -> list[str]:
     owner_keys = ("user", "user_id", "recipient", "recipient_id", "owner", "actor", "creator_id")
     by_owner = dict.fromkeys(owner_keys, owner.pk)
     by_name = dict.fromkeys(("username", "creator", "participant", "participants", "sender"), owner.username)
-    by_object = {"id": first["notification"], "pk": first["notification"], "notification": first["notification"],
-                 "conversation": first["conversation"], "conversation_id": first["conversation"],
-                 "event": first["event"], "event_id": first["event"], "message": first["message"]}  # fmt: skip
+    by_object = {
+        "id": first["notification"],
+        "pk": first["notification"],
+        "notification": first["notification"],
+        "conversation": first["conversation"],
+        "conversation_id": first["conversation"],
+        "event": first["event"],
+        "event_id": first["event"],
+        "message": first["message"],
+    }
     combined = by_owner | by_name | by_object
     return ["&".join(f"{k}={v}" for k, v in combined.items())] + [f"{k}={v}" for k, v in combined.items()]
 
@@ -154,8 +165,11 @@ def test_list_filters_and_query_parameters_never_reach_another_users_objects(wor
 def test_without_credentials_private_routes_answer_401_not_data(world):
     _, _, private = world
     client = APIClient()
-    for path in (f"/api/inbox/{private['notification'][0]}/", f"/api/events/{private['event'][0]}/",
-                 f"/api/conversations/{private['conversation'][0]}/messages/"):  # fmt: skip
+    for path in (
+        f"/api/inbox/{private['notification'][0]}/",
+        f"/api/events/{private['event'][0]}/",
+        f"/api/conversations/{private['conversation'][0]}/messages/",
+    ):
         response = client.get(path)
         assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Token")
         assert set(response.json()) == {"detail"}

@@ -45,9 +45,13 @@ def build_world(deliver):
             services.comment_create(author=user, video=video, text=f"nice one {i}")
             channel = ("link", "tag", "dm")[i % 3]
             services.video_share(
-                sharer=user, video=video, channel=channel, tagged=[neighbour] if channel == "tag" else [],
-                recipients=[neighbour] if channel == "dm" else [], message=f"look {i}",
-            )  # fmt: skip
+                sharer=user,
+                video=video,
+                channel=channel,
+                tagged=[neighbour] if channel == "tag" else [],
+                recipients=[neighbour] if channel == "dm" else [],
+                message=f"look {i}",
+            )
             conversation, _ = services.conversation_get_or_create(creator=user, participants=[creator])
             services.message_send(sender=user, conversation=conversation, text=f"hello {i}")
         for i, user in enumerate(users):
@@ -262,8 +266,9 @@ def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(sup
     services.video_share(sharer=sharer, video=video, channel="link")
     deliver()
     assert sorted(Notification.objects.filter(recipient=creator).values_list("count", "unread")) == [
-        (1, False), (1, True)
-    ]  # fmt: skip
+        (1, False),
+        (1, True),
+    ]
 
 
 def test_event_page_shows_timing_produced_rows_hidden_actor_and_bumped_group(superuser, deliver):

@@ -28,8 +28,18 @@ from .factories import PASSWORD, UserFactory, VideoFactory
 pytestmark = pytest.mark.django_db
 
 NOTIFICATION_KEYS = {
-    "id", "type", "category", "text", "actor", "video", "conversation", "count", "unread", "created_at", "updated_at",
-}  # fmt: skip
+    "id",
+    "type",
+    "category",
+    "text",
+    "actor",
+    "video",
+    "conversation",
+    "count",
+    "unread",
+    "created_at",
+    "updated_at",
+}
 CATEGORIES = {"shares", "mentions", "messages", "followers", "likes", "comments", "posts"}
 
 
@@ -236,8 +246,14 @@ def test_me_shows_the_callers_settings(ana):
 
 
 def test_me_patch_changes_the_settings(ana):
-    changes = {"display_name": "Ana A.", "bio": "hi", "is_pro": True, "dm_policy": "followers",
-               "tag_policy": "nobody", "muted_types": ["like", "share"]}  # fmt: skip
+    changes = {
+        "display_name": "Ana A.",
+        "bio": "hi",
+        "is_pro": True,
+        "dm_policy": "followers",
+        "tag_policy": "nobody",
+        "muted_types": ["like", "share"],
+    }
     response = api_client(ana).patch("/api/me/", changes, format="json")
     assert response.status_code == 200
     assert response.json() == {"username": "ana", **changes}

@@ -363,12 +363,18 @@ def test_inbox_tabs_fit_at_desktop_width_and_mark_all_read_sits_at_the_lists_edg
     assert tabs.evaluate("row => row.scrollWidth <= row.clientWidth")
     # The live stream may redraw the list as it connects: measure once both are drawn.
     button, listing = wait_until(
-        lambda: all(boxes := (
-            page.get_by_role("button", name="Mark all as read").bounding_box(),
-            page.get_by_role("list", name="All notifications").bounding_box(),
-        )) and boxes,
-        timeout=10, what="the inbox list and its Mark all as read button to be drawn",
-    )  # fmt: skip
+        lambda: (
+            all(
+                boxes := (
+                    page.get_by_role("button", name="Mark all as read").bounding_box(),
+                    page.get_by_role("list", name="All notifications").bounding_box(),
+                )
+            )
+            and boxes
+        ),
+        timeout=10,
+        what="the inbox list and its Mark all as read button to be drawn",
+    )
     assert listing["x"] + listing["width"] - 40 <= button["x"] + button["width"] <= listing["x"] + listing["width"] + 1
 
 
@@ -390,8 +396,17 @@ def test_phone_pages_never_scroll_sideways_even_with_a_very_long_display_name(op
     chat, _ = services.conversation_get_or_create(creator=fan, participants=[creator])
     services.message_send(sender=fan, conversation=chat, text="hello")
     page = open_as(creator)
-    for path in ["/", f"/videos/{video.pk}/", f"/u/{creator.username}/", "/inbox/", "/messages/",
-                 f"/messages/{chat.pk}/", "/analytics/?days=60", "/settings/", "/no-such-page/"]:  # fmt: skip
+    for path in [
+        "/",
+        f"/videos/{video.pk}/",
+        f"/u/{creator.username}/",
+        "/inbox/",
+        "/messages/",
+        f"/messages/{chat.pk}/",
+        "/analytics/?days=60",
+        "/settings/",
+        "/no-such-page/",
+    ]:
         page.goto(path)
         page.wait_for_load_state()
         _no_sideways_scroll(page)

@@ -69,7 +69,7 @@ def test_the_example_flow_passes_through_the_pytest_plugin(shareloop_url, staff)
         [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
          "-p", "shareloop_qa.pytest_plugin", "--shareloop-url", shareloop_url, "examples/"],
         cwd=KIT, env=environment, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    )  # fmt: skip  # a command line, one flag and its value together
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 

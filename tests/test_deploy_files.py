@@ -206,7 +206,10 @@ def test_under_ci_the_suite_refuses_to_run_without_postgres_and_redis():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {"CI": "true"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests/test_policy.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "CI=true needs DATABASE_URL and REDIS_URL" in result.stdout + result.stderr

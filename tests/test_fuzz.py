@@ -41,7 +41,7 @@ def test_schemathesis_default_checks_pass_on_every_operation(celery_worker, live
          "--header", f"Authorization: Token {token.key}", "--max-examples", MAX_EXAMPLES, "--seed", SEED,
          "--report", "junit", "--report-dir", str(tmp_path)],
         cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    )  # fmt: skip  # a command line, one flag and its value together
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     selected, total = map(int, re.search(r"Selected: (\d+)/(\d+)", result.stdout).groups())
     tested = int(re.search(r"Tested: (\d+)", result.stdout).group(1))

@@ -41,19 +41,31 @@ def test_read_only_and_unknown_profile_fields_are_refused_naming_each(make_user,
     user = make_user(username="alice")
     response = api_client(user).patch(
         "/api/me/",
-        {"username": "root", "is_staff": True, "is_superuser": True, "user": other.pk, "id": other.pk,
-         "display_name": "Alice"},
+        {
+            "username": "root",
+            "is_staff": True,
+            "is_superuser": True,
+            "user": other.pk,
+            "id": other.pk,
+            "display_name": "Alice",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400, response.content
     assert response.json() == {
-        "username": ["This field is read-only."], "is_staff": ["Unknown field."],
-        "is_superuser": ["Unknown field."], "user": ["Unknown field."], "id": ["Unknown field."],
-    }  # fmt: skip
+        "username": ["This field is read-only."],
+        "is_staff": ["Unknown field."],
+        "is_superuser": ["Unknown field."],
+        "user": ["Unknown field."],
+        "id": ["Unknown field."],
+    }
     user.refresh_from_db()
     assert (user.username, user.is_staff, user.is_superuser, user.profile.display_name) == (
-        "alice", False, False, "Alice",
-    )  # fmt: skip
+        "alice",
+        False,
+        False,
+        "Alice",
+    )
 
 
 def test_sign_up_cannot_grant_staff():
@@ -73,15 +85,30 @@ def test_video_creator_counts_and_ids_cannot_be_assigned(make_user, other):
     user = make_user(username="alice")
     response = api_client(user).post(
         "/api/videos/",
-        {"caption": "mine", "creator": {"username": "mallory"}, "creator_id": other.pk, "id": 987654,
-         "counts": {"views": 5, "likes": 5, "comments": 5, "shares": 5}, "share_count": 9, "view_count": 9,
-         "created_at": "2001-01-01T00:00:00Z", "is_hidden": True},
+        {
+            "caption": "mine",
+            "creator": {"username": "mallory"},
+            "creator_id": other.pk,
+            "id": 987654,
+            "counts": {"views": 5, "likes": 5, "comments": 5, "shares": 5},
+            "share_count": 9,
+            "view_count": 9,
+            "created_at": "2001-01-01T00:00:00Z",
+            "is_hidden": True,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400, response.content
     assert set(response.json()) == {
-        "creator", "creator_id", "id", "counts", "share_count", "view_count", "created_at", "is_hidden"
-    }  # fmt: skip
+        "creator",
+        "creator_id",
+        "id",
+        "counts",
+        "share_count",
+        "view_count",
+        "created_at",
+        "is_hidden",
+    }
     assert not Video.objects.exists()
 
 
@@ -90,15 +117,24 @@ def test_share_sharer_video_and_count_cannot_be_assigned(make_user, other, video
     elsewhere = VideoFactory.create(creator=other)
     response = api_client(user).post(
         f"/api/videos/{video.pk}/shares/",
-        {"channel": "link", "sharer": "mallory", "sharer_id": other.pk, "video": elsewhere.pk, "id": 5555,
-         "share_count": 40},
+        {
+            "channel": "link",
+            "sharer": "mallory",
+            "sharer_id": other.pk,
+            "video": elsewhere.pk,
+            "id": 5555,
+            "share_count": 40,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400, response.content
     assert response.json() == {
-        "sharer": ["Unknown field."], "sharer_id": ["Unknown field."], "video": ["This field is read-only."],
-        "id": ["This field is read-only."], "share_count": ["This field is read-only."],
-    }  # fmt: skip
+        "sharer": ["Unknown field."],
+        "sharer_id": ["Unknown field."],
+        "video": ["This field is read-only."],
+        "id": ["This field is read-only."],
+        "share_count": ["This field is read-only."],
+    }
     assert not Share.objects.exists()
     video.refresh_from_db()
     elsewhere.refresh_from_db()
@@ -119,8 +155,10 @@ def test_comment_author_and_message_sender_cannot_be_assigned(make_user, other, 
     )
     assert response.status_code == 400, response.content
     assert response.json() == {
-        "sender": ["This field is read-only."], "sender_id": ["Unknown field."], "conversation": ["Unknown field."]
-    }  # fmt: skip
+        "sender": ["This field is read-only."],
+        "sender_id": ["Unknown field."],
+        "conversation": ["Unknown field."],
+    }
     assert not Comment.objects.exists() and not Message.objects.exists()
 
 
@@ -134,8 +172,11 @@ def test_marking_read_cannot_reassign_a_notification(make_user, other, creator, 
     assert response.status_code == 200
     notification.refresh_from_db()
     assert (notification.recipient, notification.count, notification.actor, notification.unread) == (
-        creator, 1, None, False,
-    )  # fmt: skip
+        creator,
+        1,
+        None,
+        False,
+    )
 
 
 def test_session_authenticated_writes_need_the_csrf_token(make_user):

@@ -57,8 +57,10 @@ def test_a_video_sent_in_a_chat_counts_once_and_tells_the_creator_anonymously(an
     assert (group["type"], group["actor"], group["text"]) == ("share", None, "Your video was shared once")
     (message,) = inbox(ben)
     assert (message["type"], message["text"], message["conversation"]) == (
-        "message", "@ana sent you a message: look", chat,
-    )  # fmt: skip
+        "message",
+        "@ana sent you a message: look",
+        chat,
+    )
 
 
 def test_a_video_sent_in_a_chat_is_one_message_in_that_chat_and_one_share(ana, ben, caras_video):
@@ -183,8 +185,10 @@ def test_a_like_after_an_unlike_creates_a_like_and_answers_201_without_a_new_not
     again = post(ana, url)
     repeated = post(ana, url)
     assert [(r.status_code, r.json()["counts"]["likes"]) for r in (first, again, repeated)] == [
-        (201, 1), (201, 1), (200, 1),
-    ]  # fmt: skip
+        (201, 1),
+        (201, 1),
+        (200, 1),
+    ]
     assert (again.json()["event_id"], repeated.json()["event_id"]) == (None, None)
     assert Like.objects.count() == 1
     assert Event.objects.filter(kind="like").count() == 1

@@ -36,10 +36,18 @@ def browser(user=None) -> Client:
 def creator_pages(creator, video) -> list[str]:
     notifications = Notification.objects.filter(recipient=creator).values_list("pk", flat=True)
     return [
-        "/", "/?tab=following", "/inbox/", "/inbox/?category=shares", "/inbox/badge/", f"/videos/{video.pk}/",
-        f"/videos/{video.pk}/share/", f"/u/{creator.username}/", "/messages/", "/settings/",
+        "/",
+        "/?tab=following",
+        "/inbox/",
+        "/inbox/?category=shares",
+        "/inbox/badge/",
+        f"/videos/{video.pk}/",
+        f"/videos/{video.pk}/share/",
+        f"/u/{creator.username}/",
+        "/messages/",
+        "/settings/",
         *(f"/inbox/{pk}/" for pk in notifications),
-    ]  # fmt: skip
+    ]
 
 
 def test_pages_send_anonymous_visitors_to_log_in():
@@ -352,15 +360,25 @@ def test_settings_save_policies_and_muted_types():
     user = UserFactory.create()
     response = browser(user).post(
         "/settings/",
-        {"display_name": "New Name", "bio": "", "is_pro": "on", "dm_policy": "followers", "tag_policy": "nobody",
-         "muted_types": ["like", "post"]},
-    )  # fmt: skip
+        {
+            "display_name": "New Name",
+            "bio": "",
+            "is_pro": "on",
+            "dm_policy": "followers",
+            "tag_policy": "nobody",
+            "muted_types": ["like", "post"],
+        },
+    )
     assert response.status_code == 302
     user.profile.refresh_from_db()
     profile = user.profile
     assert (profile.display_name, profile.is_pro, profile.dm_policy, profile.tag_policy, profile.muted_types) == (
-        "New Name", True, "followers", "nobody", ["like", "post"],
-    )  # fmt: skip
+        "New Name",
+        True,
+        "followers",
+        "nobody",
+        ["like", "post"],
+    )
 
 
 def test_settings_errors_show_next_to_the_field_and_save_nothing():

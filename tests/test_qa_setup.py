@@ -18,8 +18,10 @@ def test_make_test_says_in_one_line_what_to_install_when_it_cannot_install_chrom
         (tools / tool).symlink_to(shutil.which(tool))
     result = subprocess.run(
         ["make", "-s", "-C", str(ROOT), "chromium", "CHROMIUM=/nonexistent/chromium"],
-        env={"PATH": str(tools)}, capture_output=True, text=True,
-    )  # fmt: skip
+        env={"PATH": str(tools)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert result.stdout.splitlines() == [
         "make test needs Chromium at /nonexistent/chromium for the browser tests: "
@@ -30,8 +32,9 @@ def test_make_test_says_in_one_line_what_to_install_when_it_cannot_install_chrom
 def test_a_run_of_other_test_files_does_not_need_chromium():
     result = subprocess.run(
         ["make", "-s", "-C", str(ROOT), "chromium", "CHROMIUM=/nonexistent/chromium", "PYTEST_ARGS=tests/test_api.py"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert (result.returncode, result.stdout) == (0, "")
 
 

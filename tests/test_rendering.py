@@ -13,10 +13,21 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 def row(notification_type: str, **columns) -> dict:
     """A row of NOTIFICATION_ROW as the inbox's query reads it: by ana, about a visible video."""
     return {
-        "id": 7, "type": notification_type, "category": "any", "excerpt": "nice", "count": 1, "unread": True,
-        "conversation_id": None, "created_at": WHEN, "updated_at": WHEN, "actor__username": "ana",
-        "actor__profile__display_name": "Ana", "video_id": 3, "video__caption": "Tide pools", "video__is_hidden": False,
-    } | columns  # fmt: skip
+        "id": 7,
+        "type": notification_type,
+        "category": "any",
+        "excerpt": "nice",
+        "count": 1,
+        "unread": True,
+        "conversation_id": None,
+        "created_at": WHEN,
+        "updated_at": WHEN,
+        "actor__username": "ana",
+        "actor__profile__display_name": "Ana",
+        "video_id": 3,
+        "video__caption": "Tide pools",
+        "video__is_hidden": False,
+    } | columns
 
 
 def test_the_row_helper_has_the_columns_the_inbox_reads():

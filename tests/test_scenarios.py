@@ -77,8 +77,10 @@ def test_a_wrong_expectation_fails_with_a_diff_and_a_nonzero_exit(celery_worker,
 
 def test_unknown_keys_are_reported_with_their_line(tmp_path):
     errors = _errors(tmp_path, "users:\n  ana: {dm_polcy: nobody}\nsteps: []\nexpect: {inboxes: {ana: []}}\n")
-    assert errors == ["2: users.ana.dm_polcy: unknown key 'dm_polcy'; expected one of: "
-                      "display_name, dm_policy, tag_policy, muted_types, is_pro"]  # fmt: skip
+    assert errors == [
+        "2: users.ana.dm_polcy: unknown key 'dm_polcy'; expected one of: "
+        "display_name, dm_policy, tag_policy, muted_types, is_pro"
+    ]
 
 
 def test_unreadable_steps_say_what_was_expected(tmp_path):

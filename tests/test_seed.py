@@ -29,14 +29,20 @@ def _state() -> dict:
 
     return {
         "users": sorted(User.objects.values_list("username", flat=True)),
-        "videos": sorted(Video.objects.values_list("creator__username", "caption", "view_count", "like_count",
-                                                   "comment_count", "share_count")),
-        "follows": per_day(Follow), "likes": per_day(Like), "comments": per_day(Comment), "views": per_day(VideoView),
+        "videos": sorted(
+            Video.objects.values_list(
+                "creator__username", "caption", "view_count", "like_count", "comment_count", "share_count"
+            )
+        ),
+        "follows": per_day(Follow),
+        "likes": per_day(Like),
+        "comments": per_day(Comment),
+        "views": per_day(VideoView),
         "shares": sorted(Share.objects.values_list("channel", "sharer__username", "video__caption")),
         "messages": per_day(Message),
         "notifications": sorted(Notification.objects.values_list("recipient__username", "type", "count", "unread")),
         "events": Event.objects.count(),
-    }  # fmt: skip
+    }
 
 
 def assert_logins_table_is_aligned(output: str) -> None:

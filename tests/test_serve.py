@@ -25,9 +25,13 @@ APPLICATION_NAME = "shareloop-serve-test"  # libpq's PGAPPNAME: tells this serve
 @pytest.fixture(scope="module")
 def production_server(asgi_process, django_db_blocker):
     with asgi_process(
-        "test-serve.log", DEBUG="0", DEMO_MODE="0", HTTPS_ONLY="0", THROTTLE_RATE_LOGIN="2/minute",
+        "test-serve.log",
+        DEBUG="0",
+        DEMO_MODE="0",
+        HTTPS_ONLY="0",
+        THROTTLE_RATE_LOGIN="2/minute",
         PGAPPNAME=APPLICATION_NAME,
-    ) as url:  # fmt: skip
+    ) as url:
         yield url
 
 

@@ -106,8 +106,16 @@ def test_demo_users_and_scenario_run_users_have_valid_stored_names():
     from qa.scenarios.loading import Scenario
     from qa.scenarios.runner import ScenarioRun
 
-    scenario = Scenario(path="x.yaml", name="x", users={"cara": {}, "Ana": {}, "dev_2": {}}, follows={}, blocks={},
-                        videos={}, steps=[], expect={})  # fmt: skip
+    scenario = Scenario(
+        path="x.yaml",
+        name="x",
+        users={"cara": {}, "Ana": {}, "dev_2": {}},
+        follows={},
+        blocks={},
+        videos={},
+        steps=[],
+        expect={},
+    )
     run_names = list(ScenarioRun(scenario).real.values())
     for name in [*(n for n, _ in DEMO_USERS), *(n for n, _ in OPERATOR_USERS), "admin", *run_names]:
         assert username_normalise(name) == name and username_problem(name) is None, name

@@ -133,8 +133,10 @@ class ShareloopUserAdmin(UserAdmin):
         if profile is None:
             return "no profile"
         muted = ", ".join(profile.muted_types) or "nothing"
-        return (f"muted: {muted} · DMs from: {profile.get_dm_policy_display()} · "
-                f"tags and mentions from: {profile.get_tag_policy_display()}")  # fmt: skip
+        return (
+            f"muted: {muted} · DMs from: {profile.get_dm_policy_display()} · "
+            f"tags and mentions from: {profile.get_tag_policy_display()}"
+        )
 
     @admin.display(description="users they blocked (no identified notifications from them)")
     def blocked_users(self, user):
@@ -223,15 +225,30 @@ class HideableAdmin(admin.ModelAdmin):
 
 @admin.register(Video)
 class VideoAdmin(HideableAdmin):
-    list_display = ("id", "caption", "creator", "view_count", "like_count", "comment_count", "share_count",
-                    "is_hidden", "created_at")  # fmt: skip
+    list_display = (
+        "id",
+        "caption",
+        "creator",
+        "view_count",
+        "like_count",
+        "comment_count",
+        "share_count",
+        "is_hidden",
+        "created_at",
+    )
     list_filter = ("is_hidden", "created_at")
     search_fields = ("=id", "caption", "creator__username")
     list_select_related = ("creator",)
     date_hierarchy = "created_at"
     fields = ("creator", "caption", "is_hidden", "created_at", "related", "counts_from_rows", "shares_by_channel")
-    readonly_fields = ("creator", "created_at", "related", "counts_from_rows", "shares_by_channel",
-                       "share_counts_by_channel")  # fmt: skip
+    readonly_fields = (
+        "creator",
+        "created_at",
+        "related",
+        "counts_from_rows",
+        "shares_by_channel",
+        "share_counts_by_channel",
+    )
     actions = (*HideableAdmin.actions, "rebuild_counts")
 
     def has_add_permission(self, request):
@@ -273,8 +290,10 @@ class VideoAdmin(HideableAdmin):
             # Shares a batch window still holds are not in the count yet: only released ones are compared.
             "shares": (video.share_count, Share.objects.filter(video=video, released_at__isnull=False).count()),
         }
-        rows = [(name, stored, rows, "ok" if stored == rows else "MISMATCH: run “Rebuild counts”")
-                for name, (stored, rows) in counted.items()]  # fmt: skip
+        rows = [
+            (name, stored, rows, "ok" if stored == rows else "MISMATCH: run “Rebuild counts”")
+            for name, (stored, rows) in counted.items()
+        ]
         return html_table(["counter", "stored", "rows", ""], rows)
 
     @staticmethod
@@ -296,8 +315,16 @@ class VideoAdmin(HideableAdmin):
             .annotate(tagged_n=Count("tagged", distinct=True), recipients_n=Count("recipients", distinct=True))
             .order_by("-created_at")[:RECENT_SHARE_ROWS]
         )
-        rows = [(s.created_at.strftime("%Y-%m-%d %H:%M:%S"), s.get_channel_display(), admin_link(s.sharer),
-                 s.tagged_n, s.recipients_n) for s in recent]  # fmt: skip
+        rows = [
+            (
+                s.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                s.get_channel_display(),
+                admin_link(s.sharer),
+                s.tagged_n,
+                s.recipients_n,
+            )
+            for s in recent
+        ]
         table = html_table(["when", "channel", "sharer (staff only)", "tagged", "DM recipients"], rows) if rows else ""
         return format_html(
             "<p><strong>Visible to staff only.</strong> The creator and everyone else only ever learn the count."

@@ -175,7 +175,7 @@ def document_guide_errors_and_stream(result, generator, request, public):
                         {"$ref": "#/components/schemas/FieldErrors"},
                         {"$ref": "#/components/schemas/ErrorDetail"},
                     ]}}},
-                }  # fmt: skip
+                }  # fmt: skip  # the two alternatives read as one oneOf
             if any(p.get("name") == "creator" for p in operation.get("parameters", ())):
                 responses.setdefault("404", _error("Unknown `creator`.", "ErrorDetail"))
             if {} not in operation.get("security", [{}]):
@@ -192,16 +192,23 @@ def _with_header(response: dict, name: str, description: str) -> dict:
 
 def _document_protocol_errors(method: str, operation: dict, responses: dict) -> None:
     """The answers any operation can give whatever its purpose, JSON like every other (video_platform.middleware)."""
-    responses.setdefault("405", _with_header(
-        _error("This method is not allowed on this path.", "ErrorDetail"), "Allow", "The methods that are."
-    ))  # fmt: skip
+    responses.setdefault(
+        "405",
+        _with_header(
+            _error("This method is not allowed on this path.", "ErrorDetail"), "Allow", "The methods that are."
+        ),
+    )
     if method in ("post", "put", "patch", "delete"):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         responses.setdefault("413", _error(f"The body is larger than {limit} bytes.", "ErrorDetail"))
-        responses.setdefault("429", _with_header(
-            _error("Too many writes (or logins, or sign-ups): slow down.", "ErrorDetail"),
-            "Retry-After", "Seconds to wait before trying again.",
-        ))  # fmt: skip
+        responses.setdefault(
+            "429",
+            _with_header(
+                _error("Too many writes (or logins, or sign-ups): slow down.", "ErrorDetail"),
+                "Retry-After",
+                "Seconds to wait before trying again.",
+            ),
+        )
     if "requestBody" in operation:
         responses.setdefault("415", _error("The body is not JSON (or not a type this operation reads).", "ErrorDetail"))
 

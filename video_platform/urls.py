@@ -39,6 +39,6 @@ urlpatterns = [
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
         name="api-docs",
-    ),  # fmt: skip
+    ),
     path("", include("analytics.urls")),
 ]

@@ -23,13 +23,23 @@ class ScenarioResult:
 
 def junit_xml(results: list[ScenarioResult]) -> str:
     """One <testsuite> per file, one <testcase> per expectation; a failure carries the diff as its text."""
-    suites = ET.Element("testsuites", name="scenarios", tests=str(sum(len(r.checks) for r in results)),
-                        failures=str(sum(not c.passed for r in results for c in r.checks)))  # fmt: skip
+    suites = ET.Element(
+        "testsuites",
+        name="scenarios",
+        tests=str(sum(len(r.checks) for r in results)),
+        failures=str(sum(not c.passed for r in results for c in r.checks)),
+    )
     for result in results:
         suite = ET.SubElement(
-            suites, "testsuite", name=result.name, file=result.path, tests=str(len(result.checks)),
-            failures=str(sum(not c.passed for c in result.checks)), errors="0", time=f"{result.seconds:.3f}",
-        )  # fmt: skip
+            suites,
+            "testsuite",
+            name=result.name,
+            file=result.path,
+            tests=str(len(result.checks)),
+            failures=str(sum(not c.passed for c in result.checks)),
+            errors="0",
+            time=f"{result.seconds:.3f}",
+        )
         for check in result.checks:
             case = ET.SubElement(suite, "testcase", classname=result.path, name=check.title)
             if not check.passed:
@@ -56,7 +66,7 @@ def json_report(results: list[ScenarioResult], *, run_id: str) -> str:
                     "users": r.users,
                     "seconds": round(r.seconds, 3),
                     "checks": [{"title": c.title, "passed": c.passed, "details": c.details} for c in r.checks],
-                }  # fmt: skip
+                }
                 for r in results
             ],
         },

@@ -198,9 +198,14 @@ def run_users_delete(run_id: str) -> int:
 
 class ScenarioRun:
     def __init__(
-        self, scenario: Scenario, *, run_id: str | None = None, index: int = 1, timeout: float = 30.0,
+        self,
+        scenario: Scenario,
+        *,
+        run_id: str | None = None,
+        index: int = 1,
+        timeout: float = 30.0,
         on_check: Callable[[Check], None] = print,
-    ):  # fmt: skip
+    ):
         self.scenario = scenario
         self.timeout = timeout
         self.on_check = on_check
@@ -341,9 +346,11 @@ class ScenarioRun:
         users = {}
         for name, profile in self.scenario.users.items():
             users[name] = services.user_create(
-                username=self.real[name], password=SCENARIO_PASSWORD, email=run_email(self.real[name], self.run_id),
+                username=self.real[name],
+                password=SCENARIO_PASSWORD,
+                email=run_email(self.real[name], self.run_id),
                 display_name=profile.get("display_name", name.title()),
-            )  # fmt: skip
+            )
             self.user_ids.append(users[name].pk)
             self.users[name] = users[name]
             settings_ = {k: v for k, v in profile.items() if k != "display_name"}
@@ -443,9 +450,10 @@ class ScenarioRun:
     def _read(self, client: APIClient, step: Step) -> list:
         video_id = self.video_ids.get(step.video) if step.video else None
         unread = [
-            n for n in self._inbox(client, unread=True)
+            n
+            for n in self._inbox(client, unread=True)
             if n["type"] == step.type and (video_id is None or (n["video"] or {}).get("id") == video_id)
-        ]  # fmt: skip
+        ]
         return [client.post(f"/api/inbox/{n['id']}/read/") for n in unread]
 
     def _wait_for(self, client: APIClient, event_id: int) -> str:
@@ -519,6 +527,6 @@ class ScenarioRun:
             for n in notifications
             if n["type"] == "share"
             and (n["actor"] is not None or any(real in str(n | {"video": None}) for real in self.real.values()))
-        ]  # fmt: skip
+        ]
         shares = sum(n["type"] == "share" for notifications in inboxes.values() for n in notifications)
         self._check(not leaks, f"no share notification names anyone ({shares} checked)", leaks)

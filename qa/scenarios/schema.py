@@ -208,17 +208,23 @@ def _schema_errors(document, root: yaml.Node) -> list[FormatError]:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})
             for extra in (k for k in error.instance if k not in allowed):
-                errors.append(FormatError(
-                    line_of(root, path, key=extra), key_path([*path, extra]),
-                    f"unknown key {extra!r}; expected one of: {', '.join(allowed)}",
-                ))  # fmt: skip
+                errors.append(
+                    FormatError(
+                        line_of(root, path, key=extra),
+                        key_path([*path, extra]),
+                        f"unknown key {extra!r}; expected one of: {', '.join(allowed)}",
+                    )
+                )
             continue
         if "propertyNames" in error.absolute_schema_path:
             name = error.instance
-            errors.append(FormatError(
-                line_of(root, path, key=name),
-                key_path([*path, name]), f"{name!r} is not a valid name (letters, digits, _; starting with a letter)",
-            ))  # fmt: skip
+            errors.append(
+                FormatError(
+                    line_of(root, path, key=name),
+                    key_path([*path, name]),
+                    f"{name!r} is not a valid name (letters, digits, _; starting with a letter)",
+                )
+            )
             continue
         errors.append(FormatError(line_of(root, path), key_path(path), error.message))
     return errors

@@ -93,9 +93,10 @@ def parse_step(source: str, *, line: int, refused: bool | str | None = None) -> 
         parts = match.groupdict()
         if (verb in MODERATION) != (parts["actor"] == MODERATOR):
             raise StepSyntaxError(
-                f"moderation is done by {MODERATOR}: `{MODERATOR}: {verb} v1`" if verb in MODERATION
+                f"moderation is done by {MODERATOR}: `{MODERATOR}: {verb} v1`"
+                if verb in MODERATION
                 else f"{MODERATOR!r} is the moderator: it only hides, unhides and deletes videos"
-            )  # fmt: skip
+            )
         people = tuple(p.strip() for p in parts["people"].split(",")) if parts.get("people") else ()
         step = Step(
             source=source,

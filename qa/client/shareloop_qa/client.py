@@ -168,8 +168,9 @@ class ShareloopClient:
         """
         replay = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}  # 0 replays everything
         headers = {"Accept": "text/event-stream"} | replay
-        with self.session.get(self.base_url + "/api/inbox/stream/", headers=headers, stream=True,
-                              timeout=(self.timeout, read_timeout)) as response:  # fmt: skip
+        with self.session.get(
+            self.base_url + "/api/inbox/stream/", headers=headers, stream=True, timeout=(self.timeout, read_timeout)
+        ) as response:
             if not response.ok:
                 raise ApiError("GET", "/api/inbox/stream/", response.status_code, response.text)
             message: dict = {}

@@ -16,7 +16,7 @@ from qa.scenarios.runner import (
     configuration_refusal,
     run_id_new,
     run_users_delete,
-)  # fmt: skip
+)
 from qa.worker import worker_process
 
 

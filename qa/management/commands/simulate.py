@@ -14,7 +14,7 @@ from qa.simulation import (
     simulated_events,
     simulated_user_ids,
     simulation_summary,
-)  # fmt: skip
+)
 from qa.waiting import DeliveryTimeout, events_wait_delivered
 from qa.worker import worker_process
 
@@ -35,9 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--worker", action="store_true", help="start a Celery worker for this run")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
         parser.add_argument(
-            "--release-held", action="store_true",
+            "--release-held",
+            action="store_true",
             help="with share batching on, release the simulated users' held shares before the summary",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, users, actions, seed, rate, timeout, worker, json, release_held, **options):
         if users < 3:

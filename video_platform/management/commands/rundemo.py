@@ -29,7 +29,7 @@ class Command(BaseCommand):
             "worker": [python, "-m", "celery", "-A", "video_platform", "worker", "--loglevel", "INFO",
                        "--concurrency", str(concurrency)],
             "beat": [python, "-m", "celery", "-A", "video_platform", "beat", "--loglevel", "INFO"],
-        }  # fmt: skip
+        }  # fmt: skip  # a command line, one flag and its value together
         # `kill` (SIGTERM) stops the three as Ctrl-C does, instead of leaving the children running.
         signal.signal(signal.SIGTERM, _interrupt)
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
