@@ -122,8 +122,8 @@ class Services:
         )  # fmt: skip  # a command line, one flag and its value together
         self.worker = self._spawn(
             [sys.executable, "-m", "celery", "-A", "video_platform", "worker", "--concurrency", "2",
-             "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"bench-{os.getpid()}@%h"],
+             "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
             env, "worker.log",
         )  # fmt: skip  # a command line, one flag and its value together
 

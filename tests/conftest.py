@@ -20,6 +20,11 @@ from video_platform.models import Event, EventStatus
 
 from .factories import UserFactory, VideoFactory
 
+# Fixture modules: the fault stack (tests/test_faults.py) and the client kit's pytest plugin, which QA teams
+# install with pip (pytest11) and tests/test_client_kit.py loads from the repository.
+sys.path.insert(0, str(settings.BASE_DIR / "qa" / "client"))
+pytest_plugins = ["tests.fault_stack", "shareloop_qa.pytest_plugin"]
+
 
 def pytest_configure(config):
     # In CI the integration tests must run on PostgreSQL and Redis: a missing service fails, never skips.
@@ -82,7 +87,8 @@ def asgi_process(database_url):
             **environment,
         }
         server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning"],
             cwd=settings.BASE_DIR, env=env, stdout=_log_file(log_name), stderr=subprocess.STDOUT,
         )  # fmt: skip  # a command line, one flag and its value together
         url = f"http://127.0.0.1:{port}"
@@ -91,12 +97,12 @@ def asgi_process(database_url):
             try:
                 urllib.request.urlopen(f"{url}/api/schema/", timeout=2).close()
                 break
-            except OSError:
+            except OSError as error:
                 if server.poll() is not None or time.monotonic() > deadline:
                     server.kill()
                     raise RuntimeError(
                         f"uvicorn did not come up on {url} (exit code {server.poll()}); see var/{log_name}"
-                    )
+                    ) from error
                 time.sleep(0.1)
         try:
             yield url

@@ -5,6 +5,7 @@ Every process is started in its own session, so killing one (or what is left of 
 process id or process group id this helper recorded, never by name.
 """
 
+import contextlib
 import json
 import os
 import random
@@ -184,7 +185,7 @@ class FaultStack:
             self.env(),
         )  # fmt: skip  # a command line, one flag and its value together
         self.web_url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: self._web_answers(), timeout=60, what="gunicorn to answer")
+        wait_until(self._web_answers, timeout=60, what="gunicorn to answer")
         return self.web_url
 
     def _web_answers(self) -> bool:
@@ -248,10 +249,8 @@ class FaultStack:
             if process.poll() is None:
                 process.terminate()
         for process in reversed(self.processes):
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
             if process_group_alive(process.pid):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)

@@ -262,7 +262,7 @@ def test_mark_read_action_closes_the_group_so_the_next_share_opens_a_new_one(sup
     )
     group.refresh_from_db()
     assert (group.unread, group.group_key) == (False, None)
-    assert "Marked 1 notification(s) read" in str(list(response.context["messages"])[0])
+    assert "Marked 1 notification(s) read" in str(next(iter(response.context["messages"])))
     services.video_share(sharer=sharer, video=video, channel="link")
     deliver()
     assert sorted(Notification.objects.filter(recipient=creator).values_list("count", "unread")) == [
@@ -411,7 +411,7 @@ def test_a_failed_events_page_has_a_redispatch_button_that_support_does_not_get(
     assert 'id="redispatch-event"' in root.get(url).content.decode()
     response = root.post(reverse("admin:platform_event_redispatch", args=[failed.pk]), follow=True)
     assert response.redirect_chain[-1][0] == url
-    assert "Re-dispatched 1 event(s)" in str(list(response.context["messages"])[0])
+    assert "Re-dispatched 1 event(s)" in str(next(iter(response.context["messages"])))
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (EventStatus.PENDING, 2)
 

@@ -8,12 +8,9 @@ import sys
 import pytest
 from django.conf import settings
 from rest_framework.authtoken.models import Token
+from shareloop_qa import ApiError, ShareloopClient, wait_for, wait_until_quiet
 
 from .factories import UserFactory
-
-sys.path.insert(0, str(settings.BASE_DIR / "qa" / "client"))
-from shareloop_qa import ApiError, ShareloopClient, wait_for, wait_until_quiet
-from shareloop_qa.pytest_plugin import api, release_held, user_factory, video_factory  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KIT = settings.BASE_DIR / "qa" / "client"

@@ -196,8 +196,8 @@ def test_ci_starts_postgres_and_redis_when_they_are_down(ci_run):
 
 def test_every_runtime_dependency_is_pinned():
     for name in ("requirements.txt", "requirements-dev.txt"):
-        for line in (ROOT / name).read_text().splitlines():
-            line = line.split("#")[0].strip()
+        for raw in (ROOT / name).read_text().splitlines():
+            line = raw.split("#")[0].strip()
             if line and not line.startswith("-r"):
                 assert re.fullmatch(r"[\w.\-\[\]]+==[\w.]+", line), f"{name}: {line} is not pinned"
 

@@ -5,6 +5,7 @@ These tests run a private deployment (tests/fault_stack.py): their own redis-ser
 celery workers on the test database, which they kill and restart.
 """
 
+import contextlib
 import itertools
 import os
 import random
@@ -30,7 +31,7 @@ from video_platform.models import Event, EventStatus, Follow, Profile, Share, Vi
 
 from .clients import api_client as local_api_client
 from .factories import UserFactory, VideoFactory
-from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, needs_fault_stack, stack  # noqa: F401
+from .fault_stack import WORKER_APPLICATION_NAME, ApiUser, needs_fault_stack
 from .waiting import wait_for_event, wait_until
 
 User = get_user_model()
@@ -323,7 +324,10 @@ def test_the_same_task_delivered_twice_changes_nothing(stack):
         for event_id in share_events:
             fan_out_event.apply_async((event_id,), connection=broker)
     worker = stack.start_worker()
-    count_succeeded = lambda name: len(re.findall(SUCCEEDED.format(name=re.escape(name)), worker.log.read_text()))
+
+    def count_succeeded(name):
+        return len(re.findall(SUCCEEDED.format(name=re.escape(name)), worker.log.read_text()))
+
     wait_until(lambda: count_succeeded("inbox.fan_out_event") >= 6, timeout=60, what="both copies of every share")
     assert_all_done()
     assert_share_groups_exact(creator, {video.pk: 3})
@@ -389,10 +393,8 @@ def test_a_worker_connection_closes_cleanly_when_redis_dies_during_a_brpop(stack
     connection.Consumer(broadcast, channel=connection.channel()).consume()
 
     def drained() -> list:
-        try:
+        with contextlib.suppress(TimeoutError):
             connection.drain_events(timeout=1)
-        except TimeoutError:
-            pass
         return delivered
 
     wait_until(drained, timeout=10, what="the task message")

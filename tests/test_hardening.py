@@ -245,7 +245,7 @@ def test_sign_ups_over_the_rate_are_refused(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "username,password",
+    ("username", "password"),
     [("weakling", "123"), ("weakling", "password"), ("weakling", "12345678901"), ("weakling", "weakling1")],
 )
 def test_weak_passwords_are_refused_at_sign_up(username, password):

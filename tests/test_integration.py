@@ -243,7 +243,7 @@ def test_concurrent_shares_by_many_users_make_one_group_with_an_exact_count(vide
         assert response.status_code == 201, response.content
         return response.json()["event_id"]
 
-    for user, event_id in zip(sharers, _in_threads(sharers, share)):
+    for user, event_id in zip(sharers, _in_threads(sharers, share), strict=True):
         assert wait_for_event(api_client(user), event_id)["status"] == "done"
     groups = api_client(video.creator).get("/api/inbox/?category=shares&unread=1").json()["results"]
     assert [(g["type"], g["count"]) for g in groups] == [("share", 40)]
@@ -258,7 +258,7 @@ def test_concurrent_likes_by_many_users_make_one_group_with_an_exact_count(video
         assert response.status_code == 201, response.content
         return response.json()["event_id"]
 
-    for user, event_id in zip(likers, _in_threads(likers, like)):
+    for user, event_id in zip(likers, _in_threads(likers, like), strict=True):
         assert wait_for_event(api_client(user), event_id)["status"] == "done"
     groups = api_client(video.creator).get("/api/inbox/?category=likes&unread=1").json()["results"]
     assert [(g["type"], g["count"]) for g in groups] == [("like", 40)]

@@ -125,7 +125,7 @@ def test_posting_a_small_clip_serves_it_on_the_video_page():
 
 
 @pytest.mark.parametrize(
-    "upload, error",
+    ("upload", "error"),
     [
         (SimpleUploadedFile("notes.mp4", b"just some text, not a video"), "That isn't an MP4 or WebM video."),
         (
@@ -554,7 +554,7 @@ def test_reading_in_an_open_chat_clears_its_message_notifications_only(chat_betw
     chat, _ = chat_between(ana, ben)
     chat_between(cara, ben)
     client = browser(ben)
-    assert 'hx-post="/inbox/chats/%d/read/"' % chat.pk in client.get(f"/messages/{chat.pk}/").content.decode()
+    assert f'hx-post="/inbox/chats/{chat.pk}/read/"' in client.get(f"/messages/{chat.pk}/").content.decode()
     assert client.post(f"/inbox/chats/{chat.pk}/read/").status_code == 204
     unread = Notification.objects.filter(recipient=ben, unread=True)
     assert list(unread.values_list("actor__username", flat=True)) == [cara.username]

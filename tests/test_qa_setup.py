@@ -24,8 +24,10 @@ def test_make_test_says_in_one_line_what_to_install_when_it_cannot_install_chrom
     )
     assert result.returncode != 0
     assert result.stdout.splitlines() == [
-        "make test needs Chromium at /nonexistent/chromium for the browser tests: "
-        "install it with 'sudo apt-get install chromium'"
+        (
+            "make test needs Chromium at /nonexistent/chromium for the browser tests: "
+            "install it with 'sudo apt-get install chromium'"
+        )
     ]
 
 

@@ -2,7 +2,7 @@ import json
 import re
 from io import StringIO
 from pathlib import Path
-from xml.etree import ElementTree
+from xml.etree import ElementTree as ET
 
 import pytest
 from django.conf import settings
@@ -78,8 +78,10 @@ def test_a_wrong_expectation_fails_with_a_diff_and_a_nonzero_exit(celery_worker,
 def test_unknown_keys_are_reported_with_their_line(tmp_path):
     errors = _errors(tmp_path, "users:\n  ana: {dm_polcy: nobody}\nsteps: []\nexpect: {inboxes: {ana: []}}\n")
     assert errors == [
-        "2: users.ana.dm_polcy: unknown key 'dm_polcy'; expected one of: "
-        "display_name, dm_policy, tag_policy, muted_types, is_pro"
+        (
+            "2: users.ana.dm_polcy: unknown key 'dm_polcy'; expected one of: "
+            "display_name, dm_policy, tag_policy, muted_types, is_pro"
+        )
     ]
 
 
@@ -164,7 +166,7 @@ def test_junit_and_json_reports_have_one_case_per_expectation_and_failures_carry
     junit, report = tmp_path / "results.xml", tmp_path / "results.json"
     _run_failing(tmp_path / "like.yaml", tmp_path / "wrong.yaml", "--junit", junit, "--json", report)
 
-    suites = ElementTree.parse(junit).getroot()
+    suites = ET.parse(junit).getroot()
     assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "4", "1")
     cases = suites.findall("testsuite/testcase")
     names = ["inbox of cara (line 6)", "no share notification names anyone (0 checked)"]

@@ -35,9 +35,12 @@ def production_server(asgi_process, django_db_blocker):
         yield url
 
 
-def post_json(url: str, body: dict, headers: dict = {}) -> int:
+def post_json(url: str, body: dict, headers: dict | None = None) -> int:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -32,7 +32,7 @@ def test_a_username_is_stored_in_lower_case_and_nfkc():
 
 
 @pytest.mark.parametrize(
-    "look_alike, taken",
+    ("look_alike", "taken"),
     [("ａｎａ", "ana"), ("\u212aelvin", "kelvin"), ("ANA", "ana"), ("Ana", "ana")],
     ids=["fullwidth", "kelvin-sign", "upper-case", "capitalised"],
 )

@@ -64,7 +64,7 @@ def test_a_repeated_query_parameter_is_a_400_naming_it(client):
     assert client.get("/api/inbox/?category=likes").status_code == 200
 
 
-@pytest.mark.parametrize("field, channel", [("tagged", "tag"), ("recipients", "dm")])
+@pytest.mark.parametrize(("field", "channel"), [("tagged", "tag"), ("recipients", "dm")])
 def test_a_share_naming_more_than_the_cap_is_a_400_and_writes_nothing(client, field, channel):
     people = [UserFactory.create().username for _ in range(SHARE_MAX_PEOPLE + 1)]
     video = VideoFactory.create()
@@ -74,7 +74,7 @@ def test_a_share_naming_more_than_the_cap_is_a_400_and_writes_nothing(client, fi
     assert not Share.objects.exists() and not Event.objects.exists()
 
 
-@pytest.mark.parametrize("field, channel", [("tagged", "tag"), ("recipients", "dm")])
+@pytest.mark.parametrize(("field", "channel"), [("tagged", "tag"), ("recipients", "dm")])
 def test_a_share_naming_exactly_the_cap_is_accepted(client, field, channel):
     people = [UserFactory.create().username for _ in range(SHARE_MAX_PEOPLE)]
     video = VideoFactory.create()

@@ -42,7 +42,7 @@ class Route:
         for count, values in enumerate(product(*choices)):
             if count >= limit:
                 return
-            path = self.template % {name: value for name, value in zip(self.params, values)}
+            path = self.template % dict(zip(self.params, values, strict=True))
             try:
                 match = resolve(path)
             except Resolver404:

@@ -207,14 +207,15 @@ def _schema_errors(document, root: yaml.Node) -> list[FormatError]:
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})
-            for extra in (k for k in error.instance if k not in allowed):
-                errors.append(
-                    FormatError(
-                        line_of(root, path, key=extra),
-                        key_path([*path, extra]),
-                        f"unknown key {extra!r}; expected one of: {', '.join(allowed)}",
-                    )
+            errors.extend(
+                FormatError(
+                    line_of(root, path, key=extra),
+                    key_path([*path, extra]),
+                    f"unknown key {extra!r}; expected one of: {', '.join(allowed)}",
                 )
+                for extra in error.instance
+                if extra not in allowed
+            )
             continue
         if "propertyNames" in error.absolute_schema_path:
             name = error.instance
