@@ -28,6 +28,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def wal_position(connection) -> int:
+    """Bytes of write-ahead log the whole server has written so far: read it with nothing else writing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'")
+        return int(cursor.fetchone()[0])
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
@@ -90,10 +97,12 @@ def main() -> None:
     event_deliver(event_id=video.event.pk)
     chunks = len(Event.objects.get(pk=video.event.pk).chunk_bounds)
 
+    wal_start = wal_position(connection)
     worker_cpu, backend_cpu, wall = time.process_time(), cpu_seconds(backend), time.perf_counter()
     for index in range(chunks):
         post_chunk_deliver(event_id=video.event.pk, index=index)
     wall = time.perf_counter() - wall
+    wal_bytes = wal_position(connection) - wal_start
     worker_cpu = time.process_time() - worker_cpu
     backend_cpu = cpu_seconds(backend) - backend_cpu
 
@@ -102,6 +111,8 @@ def main() -> None:
     per_100k = 100_000 / rows
     print(f"{rows} rows in {chunks} chunks of {args.chunk}, delivered one after the other in this process")
     print(f"wall            {wall:7.2f} s   {rows / wall:9,.0f} rows/s")
+    wal_per_100k = wal_bytes * per_100k / 2**20
+    print(f"WAL             {wal_bytes / rows:7.0f} bytes per row  {wal_per_100k:.1f} MiB per 100k rows (server-wide)")
     for name, seconds in (("worker CPU", worker_cpu), ("PostgreSQL CPU", backend_cpu)):
         print(
             f"{name:15} {seconds:7.2f} s   {rows / seconds:9,.0f} rows/s per core   "
