@@ -5,6 +5,7 @@ Staff may see who did what here; the privacy rule still decides what a recipient
 may open shares (superusers and admins): Support and Moderator see share counts, never a sharer.
 """
 
+import functools
 from datetime import timedelta
 
 from django.contrib import admin, messages
@@ -33,7 +34,7 @@ from video_platform.models import Event, EventStatus, Video
 from video_platform.notification_types import NotificationType
 
 from . import dispatch, policy, reading, rendering, selectors
-from .models import EventChunk, HeldShare, InboxStream, Notification, StreamEntry, UnreadCount
+from .models import EventChunk, HeldShare, InboxStream, Notification, StreamEntry
 
 User = get_user_model()
 # The newest notifications a user's admin page lists.
@@ -572,20 +573,6 @@ class HeldShareAdmin(admin.ModelAdmin):
     readonly_fields = ("recipient", "type", "event", "held_at")
 
 
-@admin.register(UnreadCount)
-class UnreadCountAdmin(admin.ModelAdmin):
-    """Kept by database triggers: browsable, never edited by hand."""
-
-    list_display = ("recipient", "category", "count")
-    list_filter = ("category",)
-    search_fields = ("recipient__username",)
-    list_select_related = ("recipient",)
-    readonly_fields = ("recipient", "category", "count")
-
-    def has_add_permission(self, request):
-        return False
-
-
 admin.site.unregister(User)
 
 
@@ -612,8 +599,9 @@ class InboxUserAdmin(ShareloopUserAdmin):
     @admin.display(description="unread")
     def unread_counts(self, user):
         counts = selectors.inbox_unread_counts(user=user)
-        by_category = ", ".join(f"{name} {n}" for name, n in counts["by_category"].items())
-        return f"{counts['total']} unread ({by_category})"
+        label = functools.partial(selectors.unread_count_label, capped=counts["capped"])
+        by_category = ", ".join(f"{name} {label(n)}" for name, n in counts["by_category"].items())
+        return f"{label(counts['total'])} unread ({by_category})"
 
     def _inbox(self, user, *, with_message_text):
         recent = (

@@ -53,8 +53,17 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class UnreadCountSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    by_category = serializers.DictField(child=serializers.IntegerField())
+    total = serializers.IntegerField(
+        min_value=0, max_value=selectors.UNREAD_COUNT_CAP, help_text="Unread notifications, exact up to 999."
+    )
+    by_category = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=selectors.UNREAD_COUNT_CAP),
+        help_text="Unread notifications per category, each exact up to 999; every category is present.",
+    )
+    capped = serializers.BooleanField(
+        help_text="True when there are more than 999 unread: `total` is then 999, and a category at 999 may "
+        "have more (show them as 999+). A number below 999 is always exact."
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -121,25 +121,6 @@ class HeldShare(models.Model):
         return f"held {self.type} for {self.recipient_id} (event {self.event_id})"
 
 
-class UnreadCount(models.Model):
-    """Unread notifications of one inbox in one category: what the unread badge reads, in one index probe.
-
-    Counting a deep inbox's unread rows costs time in proportion to their number, even index-only; this
-    counter costs the same for 10 or 100,000. Database triggers (migration 0002) keep it exact on every
-    insert, update and delete of a notification, from any code path: services, admin, cascades.
-    """
-
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    category = models.CharField(max_length=10, choices=[(c, c) for c in CATEGORIES])
-    count = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["recipient", "category"], name="unread_count_once")]
-
-    def __str__(self) -> str:
-        return f"{self.count} unread {self.category} for {self.recipient_id}"
-
-
 class ShareBatchWindow(models.Model):
     """The presenter's share batch window in DEMO_MODE (one row); see inbox/batching.py."""
 

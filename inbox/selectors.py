@@ -11,7 +11,7 @@ from video_platform.models import Block, Event, EventStatus, Profile
 from video_platform.notification_types import CATEGORIES
 
 from . import policy
-from .models import InboxStream, Notification, StreamEntry, StreamKind, UnreadCount
+from .models import InboxStream, Notification, StreamEntry, StreamKind
 from .rendering import NOTIFICATION_ROW
 
 
@@ -108,16 +108,41 @@ def inbox_notification_rows(
     return rows
 
 
-def inbox_unread_counts(*, user) -> dict:
-    """Read from the trigger-maintained counters: constant time however deep the inbox is.
+# Unread counts are exact up to this, as Mastodon caps its count; past it they read as the cap, `capped: true`.
+UNREAD_COUNT_CAP = 999
 
-    One plain query: the badge polls this, and building the ORM query cost more than running it.
+# One statement: for each category, a count of at most CAP + 1 entries of the partial index inbox_unread
+# (recipient, category) WHERE unread, so 100k unread cost what 1000 per category do. Portable (SQLite runs
+# it too); one correlated subquery rather than one per category, which took longer to plan than to run.
+_UNREAD_COUNTS_SQL = (
+    "SELECT c.category, (SELECT count(*) FROM (SELECT 1 FROM {table} AS n WHERE n.recipient_id = %s"
+    " AND n.category = c.category AND n.unread LIMIT {limit}) AS unread_rows) FROM ({categories}) AS c"
+).format(
+    table=Notification._meta.db_table,
+    limit=UNREAD_COUNT_CAP + 1,
+    categories=" UNION ALL ".join(["SELECT %s AS category"] * len(CATEGORIES)),
+)
+
+
+def inbox_unread_counts(*, user) -> dict:
+    """``{total, by_category, capped}``, counted over the partial unread index, no counter kept on write.
+
+    Each category is exact up to UNREAD_COUNT_CAP and reads as the cap past it; ``total`` likewise, and
+    ``capped`` is true when the total is over the cap (so a category shown at the cap may be more). A
+    category below the cap is always exact. One plain query: the badge polls this, and building the ORM
+    query cost more than running it.
     """
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT category, count FROM {UnreadCount._meta.db_table} WHERE recipient_id = %s", [user.pk])
-        rows = cursor.fetchall()
-    by_category = dict.fromkeys(CATEGORIES, 0) | dict(rows)
-    return {"total": sum(by_category.values()), "by_category": by_category}
+        cursor.execute(_UNREAD_COUNTS_SQL, [user.pk, *CATEGORIES])
+        counted = dict(cursor.fetchall())
+    total = sum(counted.values())  # each category counted to CAP + 1 at most: over the cap iff the true total is
+    by_category = {category: min(counted[category], UNREAD_COUNT_CAP) for category in CATEGORIES}
+    return {"total": min(total, UNREAD_COUNT_CAP), "by_category": by_category, "capped": total > UNREAD_COUNT_CAP}
+
+
+def unread_count_label(count: int, *, capped: bool) -> str:
+    """How a page shows one of inbox_unread_counts' numbers: "999+" for one at the cap when the counts are capped."""
+    return f"{count}+" if capped and count >= UNREAD_COUNT_CAP else str(count)
 
 
 def inbox_stream_position(*, user) -> int:

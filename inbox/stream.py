@@ -3,7 +3,7 @@
 A plain async Django view, not DRF (DRF's content negotiation answers 406 to ``Accept:
 text/event-stream``). Messages: ``event: notification`` with the API's notification JSON
 (NotificationSerializer's, rendered by inbox.rendering through the privacy policy: ``actor`` is null for a
-share) and ``event: unread_count`` with ``{total, by_category}``. Every message's ``id:`` is the user's
+share) and ``event: unread_count`` with ``{total, by_category, capped}``. Every message's ``id:`` is the user's
 stream sequence number; reconnecting with ``Last-Event-ID`` replays the log after it. ``: ok`` is sent on
 connect and as a keep-alive.
 """

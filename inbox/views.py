@@ -40,10 +40,11 @@ def inbox_page(request):
         return redirect(_inbox_url(category, 1))  # past the end: the newest instead
     counts = selectors.inbox_unread_counts(user=request.user)
     unread = counts["by_category"] | {"all": counts["total"]}
+    labels = {c: selectors.unread_count_label(n, capped=counts["capped"]) if n else "" for c, n in unread.items()}
     context = {
         "category": category,
         "category_label": CATEGORY_LABELS[category],
-        "tabs": [(c, CATEGORY_LABELS[c], unread[c]) for c in INBOX_FILTERS],
+        "tabs": [(c, CATEGORY_LABELS[c], labels[c]) for c in INBOX_FILTERS],
         "items": [rendering.notification_render(row) for row in shown[:PAGE_SIZE]],
         "unread_in_category": unread[category],
         "this_url": _inbox_url(category, page),
@@ -96,8 +97,7 @@ def share_batching_set(request):
 
 @login_required
 def inbox_badge(request):
-    unread_total = selectors.inbox_unread_counts(user=request.user)["total"]
-    return render(request, "inbox/_badge.html", {"unread_total": unread_total})
+    return render(request, "inbox/_badge.html", {"unread": selectors.inbox_unread_counts(user=request.user)})
 
 
 @login_required

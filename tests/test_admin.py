@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from analytics import services as analytics_services
@@ -308,6 +309,17 @@ def test_user_page_shows_their_inbox_and_unread_counts(superuser, build_world):
     assert f"{unread} unread (shares 1," in content
     assert "Your video was shared 3 times" in content
     assert "and 2 others liked your video" in content
+
+
+def test_user_page_shows_a_capped_unread_count_as_999_plus(superuser):
+    creator, now = UserFactory.create(), timezone.now()
+    Notification.objects.bulk_create(
+        Notification(recipient=creator, type=kind, category=category, created_at=now, updated_at=now)
+        for kind, category, n in (("share", "shares", 1001), ("like", "likes", 2))
+        for _ in range(n)
+    )
+    content = logged_in(superuser).get(admin_url(User, "change", creator.pk)).content.decode()
+    assert "999+ unread (shares 999+, mentions 0, messages 0, followers 0, likes 2," in content
 
 
 def test_user_page_inbox_shows_what_they_see_no_sharer_for_a_share_and_the_tagger_for_a_tag(superuser, deliver):

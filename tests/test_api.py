@@ -836,12 +836,13 @@ def test_unread_count_is_given_by_category(busy_inbox):
             "comments": 2,
             "posts": 0,
         },
+        "capped": False,
     }
 
 
 def test_read_all_marks_everything_read(busy_inbox):
     response = post(busy_inbox, "/api/inbox/read-all/")
-    assert response.json() == {"total": 0, "by_category": dict.fromkeys(CATEGORIES, 0)}
+    assert response.json() == {"total": 0, "by_category": dict.fromkeys(CATEGORIES, 0), "capped": False}
     assert inbox(busy_inbox, "?unread=1") == []
 
 

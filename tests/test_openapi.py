@@ -56,3 +56,13 @@ def test_schema_lists_the_protocol_errors_every_operation_can_answer():
     share = schema["paths"]["/api/videos/{id}/shares/"]["post"]["responses"]
     for status in ("405", "413", "415", "429"):
         assert share[status]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorDetail"
+
+
+def test_schema_says_the_unread_count_is_capped_at_999():
+    schema = api_client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    unread = schema["components"]["schemas"]["UnreadCount"]
+    assert set(unread["required"]) == {"total", "by_category", "capped"}
+    assert unread["properties"]["capped"]["type"] == "boolean"
+    assert unread["properties"]["total"]["maximum"] == 999
+    unread_count = schema["paths"]["/api/inbox/unread-count/"]["get"]["responses"]["200"]
+    assert unread_count["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/UnreadCount"

@@ -282,6 +282,33 @@ def test_inbox_tabs_filter_by_category(deliver):
     assert "Nothing here yet" in browser(creator).get("/inbox/?category=likes").content.decode()
 
 
+def _unread_shares(user, n: int) -> None:
+    video, now = VideoFactory.create(creator=user), timezone.now()
+    Notification.objects.bulk_create(
+        Notification(recipient=user, type="share", category="shares", video=video, created_at=now, updated_at=now)
+        for _ in range(n)
+    )
+
+
+def test_badge_and_tabs_show_999_plus_past_the_cap():
+    creator = UserFactory.create()
+    _unread_shares(creator, 1001)
+    badge = '<span class="badge" data-testid="unread-badge">999+</span>'
+    assert badge in browser(creator).get("/inbox/badge/").content.decode()
+    page = browser(creator).get("/inbox/")
+    assert badge in page.content.decode()
+    tabs = [(value, shown) for value, _, shown in page.context["tabs"] if shown]
+    assert tabs == [("all", "999+"), ("shares", "999+")]
+
+
+def test_badge_shows_999_exactly_below_the_cap():
+    creator = UserFactory.create()
+    _unread_shares(creator, 999)
+    page = browser(creator).get("/inbox/")
+    assert '<span class="badge" data-testid="unread-badge">999</span>' in page.content.decode()
+    assert [(value, shown) for value, _, shown in page.context["tabs"] if shown] == [("all", "999"), ("shares", "999")]
+
+
 def test_grouped_shares_read_as_one_item_with_the_count(deliver):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)

@@ -248,6 +248,20 @@ def test_a_wrong_stream_expectation_fails_with_the_messages_in_order(celery_work
 
 
 @pytest.mark.django_db(transaction=True)
+def test_unread_expectations_may_name_capped_and_a_wrong_one_fails(celery_worker, tmp_path):
+    (tmp_path / "capped.yaml").write_text(
+        "users: {cara: {}, ana: {}}\nvideos: {v1: {creator: cara}}\nsteps: ['ana: share v1 by link']\n"
+        "expect:\n  unread:\n    cara: {total: 1, shares: 1, capped: true}\n"
+        "  stream:\n    cara: [{event: notification, type: share}, {event: unread_count, total: 1, capped: false}]\n"
+    )
+    out, _ = _run_failing(tmp_path / "capped.yaml")
+    assert "FAIL  unread counts of cara (line 6)" in out
+    assert "-capped: True" in out
+    assert "+capped: False" in out
+    assert "PASS  stream of cara (line 8)" in out
+
+
+@pytest.mark.django_db(transaction=True)
 @override_settings(SECURE_SSL_REDIRECT=True)
 def test_scenarios_run_where_production_redirects_plain_http_to_https(celery_worker, tmp_path):
     (tmp_path / "like.yaml").write_text(LIKE_SCENARIO)

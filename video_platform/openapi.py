@@ -72,8 +72,9 @@ from a per-user increasing sequence and one of two event names:
 - `event: notification` — `data` is the notification JSON (the same object as `GET /api/inbox/{{id}}/`),
   sent each time a notification is created or its group count changes. A `share` notification's
   `actor` is always `null`.
-- `event: unread_count` — `data` is `{{"total": n, "by_category": {{...}}}}` with the categories
-  {", ".join(f"`{c}`" for c in CATEGORIES)}.
+- `event: unread_count` — `data` is `{{"total": n, "by_category": {{...}}, "capped": false}}` with the
+  categories {", ".join(f"`{c}`" for c in CATEGORIES)}, as `GET /api/inbox/unread-count/` answers: exact up to
+  999; past that `total` is 999 and `capped` is true.
 
 Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed. An id
 the stream cannot replay after (one it has not reached, or one older than the 7 days of log it keeps)
@@ -88,7 +89,7 @@ data: {{"id": 7, "type": "share", "actor": null, "count": 3, "text": "Your video
 
 id: 42
 event: unread_count
-data: {{"total": 1, "by_category": {{"shares": 1, "mentions": 0, ...}}}}
+data: {{"total": 1, "by_category": {{"shares": 1, "mentions": 0, ...}}, "capped": false}}
 ```
 """.strip()
 

@@ -8,7 +8,7 @@ register = template.Library()
 @register.inclusion_tag("inbox/_badge.html", takes_context=True)
 def inbox_badge(context):
     user = context["request"].user
-    return {"unread_total": selectors.inbox_unread_counts(user=user)["total"] if user.is_authenticated else 0}
+    return {"unread": selectors.inbox_unread_counts(user=user) if user.is_authenticated else None}
 
 
 @register.simple_tag(takes_context=True)

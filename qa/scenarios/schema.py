@@ -57,14 +57,14 @@ PARALLEL = {
     "additionalProperties": False,
     "properties": {"parallel": {"type": "array", "minItems": 2, "items": STEP}},
 }
+# An unread count as expected: any of total, the categories and capped (true past 999); keys left out are not
+# compared, so a scenario that never nears 999 need not say capped: false.
+UNREAD_COUNTS = {"total": COUNT} | dict.fromkeys(CATEGORIES, COUNT) | {"capped": {"type": "boolean"}}
 STREAM_MESSAGE = {
     "type": "object",
     "required": ["event"],
     "additionalProperties": False,
-    "properties": {"event": {"enum": ["notification", "unread_count"]}}
-    | NOTIFICATION["properties"]
-    | {"total": COUNT}
-    | dict.fromkeys(CATEGORIES, COUNT),
+    "properties": {"event": {"enum": ["notification", "unread_count"]}} | NOTIFICATION["properties"] | UNREAD_COUNTS,
 }
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -119,7 +119,7 @@ SCHEMA = {
                         "type": "object",
                         "minProperties": 1,
                         "additionalProperties": False,
-                        "properties": {"total": COUNT} | dict.fromkeys(CATEGORIES, COUNT),
+                        "properties": UNREAD_COUNTS,
                     },
                 },
                 "videos": {

@@ -158,6 +158,7 @@ class ShareloopClient:
         return self.request("POST", "/api/inbox/read-all/", params={"category": category} if category else None)
 
     def unread_count(self) -> dict:
+        """``{total, by_category, capped}``: exact up to 999; past that ``total`` is 999 and ``capped`` true."""
         return self.get("/api/inbox/unread-count/")
 
     def stream(self, *, last_event_id: int | None = None, read_timeout: float = 20) -> Iterator[dict]:
