@@ -22,7 +22,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0008_outbox_in_the_social_core"),
+        ("inbox", "0009_unread_count_without_trigger"),
         ("platform", "0006_outbox_in_the_social_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
