@@ -20,13 +20,14 @@ from .models import EventChunk
 logger = logging.getLogger(__name__)
 
 
-def task_send(task, *args) -> bool:
-    """Queue a task; with the broker down, log and leave the event pending for the sweeper to re-send.
+def task_send(task, *args, **options) -> bool:
+    """Queue a task (``options`` as for ``apply_async``); with the broker down, log and leave the event pending
+    for the sweeper to re-send.
 
     The action has committed by now: a broker outage must not turn it into an error for the user.
     """
     try:
-        task.delay(*args)
+        task.apply_async(args, **options)
     except BrokerUnavailable as error:
         logger.warning("broker unavailable (%s): %s%r left for the sweeper", error, task.name, args)
         return False

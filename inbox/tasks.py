@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.db import InterfaceError, OperationalError
 
-from . import batching, dispatch, fan_out, stream_log
+from . import batching, deletions, dispatch, fan_out, stream_log
 
 # Transient database trouble (a restart, a lock timeout) is retried with backoff and jitter.
 TRANSIENT = (OperationalError, InterfaceError)
@@ -47,3 +47,8 @@ def prune_stream_log() -> int:
 @shared_task(name="inbox.release_share_batches", **RETRY)
 def release_share_batches() -> int:
     return batching.held_shares_release()
+
+
+@shared_task(name="inbox.delete_notifications_of_deleted", **RETRY)
+def delete_notifications_of_deleted(kind: str, ids: list[int]) -> int:
+    return deletions.notifications_of_deleted_delete(kind=kind, ids=ids)

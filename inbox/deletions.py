@@ -1,0 +1,52 @@
+"""Inbox rows about a user, video or chat that was deleted while a fan-out was writing.
+
+The inbox tables keep no database foreign-key constraints (migration 0010): the ORM's cascade deletes the rows
+committed before the delete, but a fan-out that commits while the delete runs can still add a row naming the
+deleted user, video or chat. So each such delete is followed, once any fan-out of that moment has finished,
+by the same delete again, through the same indexes.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import post_delete
+
+from video_platform.models import Conversation, Video
+
+from .dispatch import task_send
+from .models import Notification, StreamEntry
+
+# Longer than any fan-out transaction (a chunk of POST_FAN_OUT_CHUNK_SIZE rows) runs.
+SWEEP_AFTER_SECONDS = 60
+# The keys of a notification that name a user, a video or a chat, by the model deleted.
+KEYS = {"user": ("recipient_id", "actor_id"), "video": ("video_id",), "conversation": ("conversation_id",)}
+
+
+@transaction.atomic
+def notifications_of_deleted_delete(*, kind: str, ids: list[int]) -> int:
+    """Delete the inbox rows (and their stream entries) whose ``kind`` key names one of ``ids``."""
+    deleted = 0
+    for key in KEYS[kind]:
+        rows = Notification.objects.filter(**{f"{key}__in": ids})
+        StreamEntry.objects.filter(notification__in=rows).delete()
+        if key == "recipient_id":
+            StreamEntry.objects.filter(recipient_id__in=ids).delete()
+        deleted += rows.delete()[0]
+    return deleted
+
+
+def _sweep_later(kind: str):
+    def receiver(sender, instance, **kwargs):
+        from .tasks import delete_notifications_of_deleted
+
+        ids = [instance.pk]
+        transaction.on_commit(
+            lambda: task_send(delete_notifications_of_deleted, kind, ids, countdown=SWEEP_AFTER_SECONDS)
+        )
+
+    return receiver
+
+
+def connect() -> None:
+    """Called once from the inbox's AppConfig.ready."""
+    for kind, model in (("user", get_user_model()), ("video", Video), ("conversation", Conversation)):
+        post_delete.connect(_sweep_later(kind), sender=model, weak=False, dispatch_uid=f"inbox_sweep_{kind}")
