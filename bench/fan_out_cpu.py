@@ -28,11 +28,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def wal_position(connection) -> int:
-    """Bytes of write-ahead log the whole server has written so far: read it with nothing else writing."""
+def wal_position(connection) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'")
-        return int(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+        return cursor.fetchone()[0]
+
+
+def wal_bytes_by_relation(connection, start: str, end: str) -> dict[str, int]:
+    """WAL written between two positions for this database's tables and indexes, by relation (pg_walinspect
+    reads the records), so other databases writing on the same server do not count."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        database = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT coalesce(c.relname, 'other'), sum(w.record_length) FROM pg_get_wal_records_info(%s, %s) w"
+            " LEFT JOIN pg_class c ON c.relfilenode = substring(w.block_ref from 'rel \\d+/\\d+/(\\d+)')::oid"
+            " WHERE w.block_ref LIKE %s GROUP BY 1 ORDER BY 2 DESC",
+            [start, end, f"%/{database}/%"],
+        )
+        return {name: int(size) for name, size in cursor.fetchall()}
 
 
 def recreate_database(url: str) -> None:
@@ -102,7 +117,8 @@ def main() -> None:
     for index in range(chunks):
         post_chunk_deliver(event_id=video.event.pk, index=index)
     wall = time.perf_counter() - wall
-    wal_bytes = wal_position(connection) - wal_start
+    wal = wal_bytes_by_relation(connection, wal_start, wal_position(connection))
+    wal_bytes = sum(wal.values())
     worker_cpu = time.process_time() - worker_cpu
     backend_cpu = cpu_seconds(backend) - backend_cpu
 
@@ -112,7 +128,11 @@ def main() -> None:
     print(f"{rows} rows in {chunks} chunks of {args.chunk}, delivered one after the other in this process")
     print(f"wall            {wall:7.2f} s   {rows / wall:9,.0f} rows/s")
     wal_per_100k = wal_bytes * per_100k / 2**20
-    print(f"WAL             {wal_bytes / rows:7.0f} bytes per row  {wal_per_100k:.1f} MiB per 100k rows (server-wide)")
+    print(f"WAL             {wal_bytes / rows:7.0f} bytes per row  {wal_per_100k:.1f} MiB per 100k rows")
+    for name, size in wal.items():
+        if size < rows:  # under a byte a row: the event, its chunks, the sequences
+            continue
+        print(f"  {name:40} {size / rows:5.0f} bytes per row")
     for name, seconds in (("worker CPU", worker_cpu), ("PostgreSQL CPU", backend_cpu)):
         print(
             f"{name:15} {seconds:7.2f} s   {rows / seconds:9,.0f} rows/s per core   "
