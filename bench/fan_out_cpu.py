@@ -117,10 +117,10 @@ def main() -> None:
     for index in range(chunks):
         post_chunk_deliver(event_id=video.event.pk, index=index)
     wall = time.perf_counter() - wall
-    wal = wal_bytes_by_relation(connection, wal_start, wal_position(connection))
-    wal_bytes = sum(wal.values())
     worker_cpu = time.process_time() - worker_cpu
     backend_cpu = cpu_seconds(backend) - backend_cpu
+    wal = wal_bytes_by_relation(connection, wal_start, wal_position(connection))  # after the clocks: it reads
+    wal_bytes = sum(wal.values())
 
     rows = Notification.objects.filter(event_id=video.event.pk).count()
     assert rows == args.followers, f"{rows} rows for {args.followers} followers"
