@@ -153,10 +153,11 @@ class InboxStreamClient:
                 return arrived, data
 
     def close(self) -> None:
+        # Shut the socket down first: the reader sees the end and stops before the connection is torn down.
         with suppress(OSError):
             self.conn.sock.shutdown(socket.SHUT_RDWR)
-        self.conn.close()
         self.thread.join(timeout=5)
+        self.conn.close()
 
 
 class Services:
