@@ -2,8 +2,9 @@
 
     python -m bench.run [--followers 100000 --storm 20000 --latency 1000 --depth-total 1000000 ...]
 
-It recreates its own database, serves the app with gunicorn (2 workers) and runs one Celery worker
-(2 processes) on the bench settings, drives the real API over HTTP, and prints one table row per figure.
+It recreates its own database, serves the app as production does (``manage.py serve``: uvicorn, ASGI, one
+process) and runs one Celery worker (2 processes) on the bench settings, drives the real API over HTTP,
+and prints one table row per figure.
 """
 
 import argparse
@@ -11,15 +12,18 @@ import http.client
 import json
 import os
 import platform
+import queue
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,7 +80,7 @@ def recreate_database() -> None:
 
 
 class Api:
-    """A plain HTTP/1.1 client: one connection per request, as gunicorn's sync workers close them."""
+    """A plain HTTP/1.1 client, one connection per request: every endpoint and its floor pay the same."""
 
     def __init__(self, port: int):
         self.port = port
@@ -105,8 +109,59 @@ class Api:
         return elapsed
 
 
+class InboxStreamClient:
+    """An open ``GET /api/inbox/stream/``: a thread reads its Server-Sent Events and stamps each on arrival."""
+
+    def __init__(self, port: int, token: str):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn.request(
+            "GET", "/api/inbox/stream/", headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"}
+        )
+        self.response = self.conn.getresponse()
+        if self.response.status != 200:
+            raise RuntimeError(f"the inbox stream answered {self.response.status}")
+        self.conn.sock.settimeout(None)
+        self.events: queue.Queue[tuple[float, str, dict]] = queue.Queue()
+        self.thread = threading.Thread(target=self._read, name="inbox-stream", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        event, data = "message", []
+        try:
+            for raw in iter(self.response.readline, b""):
+                line = raw.decode().rstrip("\r\n")
+                if not line:
+                    if data:
+                        self.events.put((time.perf_counter(), event, json.loads("\n".join(data))))
+                    event, data = "message", []
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+        except (OSError, ValueError, http.client.HTTPException):
+            pass  # closed by close()
+
+    def next_event(self, name: str, matches=lambda data: True, timeout: float = 60.0) -> tuple[float, dict]:
+        """The arrival time and data of the next ``event: <name>`` whose data matches."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                arrived, event, data = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"no {name!r} event on the inbox stream within {timeout} s") from None
+            if event == name and matches(data):
+                return arrived, data
+
+    def close(self) -> None:
+        # Shut the socket down first: the reader sees the end and stops before the connection is torn down.
+        with suppress(OSError):
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=5)
+        self.conn.close()
+
+
 class Services:
-    """The app under test: gunicorn with 2 sync workers and one Celery worker with 2 processes."""
+    """The app under test: ``manage.py serve`` (uvicorn, one process) and one Celery worker with 2 processes."""
 
     def __init__(self, port: int):
         self.port = port
@@ -115,9 +170,10 @@ class Services:
     def start(self) -> None:
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         env = os.environ | {"LOG_LEVEL": "WARNING"}
+        # The product's own server, as the Dockerfile and docker-compose start it: one uvicorn process.
         self.web = self._spawn(
-            [sys.executable, "-m", "gunicorn", "video_platform.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning"],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning"],
             env, "web.log",
         )  # fmt: skip  # a command line, one flag and its value together
         self.worker = self._spawn(
@@ -177,8 +233,6 @@ class Services:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -255,15 +309,111 @@ class Bench:
 
     # ---- 1. celebrity post ----------------------------------------------------------------------------
 
+    def copy_baselines(self, rows: list[tuple]) -> dict[str, float]:
+        """Seconds to COPY these notification rows (commit included) into each table of the issue's cost table.
+
+        The lean table has the notification columns, a PK and only the indexes the product's reads need;
+        the variants add back, one at a time, the real unread-count trigger (migration 0005's SQL), the
+        model's deferred FK constraints and their single-column indexes. Each round runs every variant,
+        in a rotated order, on a freshly created table; the mean of the rounds is reported.
+        """
+        from importlib import import_module
+
+        from django.db import connection, transaction
+
+        from inbox.models import Notification
+        from inbox.notifications import NOTIFICATION_COLUMNS
+
+        real, lean, counter = Notification._meta.db_table, "bench_lean_notification", "bench_lean_unreadcount"
+        foreign_keys = [f for f in Notification._meta.concrete_fields if f.is_relation]
+        trigger_sql = (
+            import_module("inbox.migrations.0005_unread_count")
+            .POSTGRESQL_TRIGGERS.replace("inbox_unreadcount", counter)
+            .replace("inbox_unread_count_apply", "bench_lean_unread_count_apply")
+            .replace(real, lean)
+        )
+        lean_sql = [
+            f"CREATE TABLE {lean} (LIKE {real} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)",
+            f"ALTER TABLE {lean} ADD PRIMARY KEY (id)",
+            f"CREATE INDEX {lean}_recency ON {lean} (recipient_id, updated_at DESC, id DESC)",
+            f"CREATE UNIQUE INDEX {lean}_once ON {lean} (event_id, recipient_id)",
+            f"CREATE UNIQUE INDEX {lean}_group ON {lean} (recipient_id, group_key)",
+            f"CREATE INDEX {lean}_unread ON {lean} (recipient_id, category) WHERE unread",
+        ]
+        extra_sql = {
+            "lean": [],
+            "lean + unread-count trigger": [
+                (
+                    f"CREATE TABLE {counter} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                    "recipient_id bigint NOT NULL, category varchar(10) NOT NULL, count integer NOT NULL, "
+                    "UNIQUE (recipient_id, category))"
+                ),
+                f"CREATE INDEX {counter}_recipient ON {counter} (recipient_id)",
+                trigger_sql,
+            ],
+            f"lean + {len(foreign_keys)} deferred FK constraints": [
+                f"ALTER TABLE {lean} ADD CONSTRAINT {lean}_{f.column}_fk FOREIGN KEY ({f.column}) "
+                f"REFERENCES {f.related_model._meta.db_table} ({f.target_field.column}) DEFERRABLE INITIALLY DEFERRED"
+                for f in foreign_keys
+            ],
+            f"lean + {len(foreign_keys)} FK indexes": [
+                f"CREATE INDEX {lean}_{f.column} ON {lean} ({f.column})" for f in foreign_keys
+            ],
+        }
+
+        def drop_lean(cursor) -> None:
+            cursor.execute(f"DROP TABLE IF EXISTS {lean}, {counter}")
+            cursor.execute("DROP FUNCTION IF EXISTS bench_lean_unread_count_apply()")
+
+        def copy_into(table: str) -> float:
+            copy_sql = f"COPY {table} ({', '.join(NOTIFICATION_COLUMNS)}) FROM STDIN"
+            start = time.perf_counter()
+            with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return time.perf_counter() - start
+
+        event_id = rows[0][NOTIFICATION_COLUMNS.index("event_id")]
+        variants = [real, *extra_sql]
+        seconds: dict[str, list[float]] = {name: [] for name in variants}
+        for round_index in range(self.args.copy_rounds):
+            for name in variants[round_index % len(variants) :] + variants[: round_index % len(variants)]:
+                if name == real:
+                    seconds[name].append(copy_into(real))
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"DELETE FROM {real} WHERE event_id = %s", [event_id])
+                else:
+                    with connection.cursor() as cursor:
+                        drop_lean(cursor)
+                        for statement in lean_sql + extra_sql[name]:
+                            cursor.execute(statement)
+                    seconds[name].append(copy_into(lean))
+                    with connection.cursor() as cursor:
+                        drop_lean(cursor)
+                self.vacuum()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'), "
+                "(SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass), "
+                "(SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal)",
+                [real, real, real],
+            )
+            fks, indexes, triggers = cursor.fetchone()
+        self.notes["copy"] = dict(
+            rows=len(rows),
+            rounds=self.args.copy_rounds,
+            seconds=seconds,
+            real_table=dict(table=real, foreign_keys=fks, indexes_with_pk=indexes, triggers=triggers),
+        )
+        return {"real" if name == real else name: sum(values) / len(values) for name, values in seconds.items()}
+
     def celebrity_post(self) -> None:
         from django.contrib.auth import get_user_model
-        from django.db import connection, transaction
         from django.utils import timezone
         from notifications.signals import notify
 
         from bench.tasks import PUBLISHED_KEY, bench_redis
         from inbox.models import Notification
-        from inbox.notifications import NOTIFICATION_COLUMNS
         from video_platform.models import Event, Follow, Video
 
         followers = self.args.followers
@@ -280,20 +430,11 @@ class Bench:
         follower_ids = list(
             Follow.objects.filter(followee=celeb).order_by("follower_id").values_list("follower_id", flat=True)
         )
-        start = time.perf_counter()
         rows = [
             (uid, "post", "posts", celeb.pk, video.pk, None, event.pk, caption, 1, True, None, stamp, stamp)
             for uid in follower_ids
         ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            copy_sql = f"COPY {Notification._meta.db_table} ({', '.join(NOTIFICATION_COLUMNS)}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        copy_seconds = time.perf_counter() - start
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {Notification._meta.db_table} WHERE event_id = %s", [event.pk])
-        self.vacuum()
+        copy_seconds = self.copy_baselines(rows)
 
         start = time.perf_counter()
         peer_recipients = get_user_model().objects.filter(following_set__followee=celeb)
@@ -319,16 +460,17 @@ class Bench:
             path_seconds=path_seconds,
             broker_messages=messages,
         )
-        path_rate, copy_rate, peer_rate = followers / path_seconds, followers / copy_seconds, followers / peer_seconds
+        rate = {name: followers / value for name, value in copy_seconds.items()}
+        path_rate, peer_rate = followers / path_seconds, followers / peer_seconds
         self.figures += [
             Figure(
-                "1 celebrity post: rows/s, API to last row",
+                "1 celebrity post: rows/s, API to last row, vs lean COPY",
                 path_rate,
                 "rows/s",
-                copy_rate,
-                "COPY rows/s",
+                rate["lean"],
+                "lean-table COPY rows/s",
                 ">= 0.5x",
-                path_rate >= 0.5 * copy_rate,
+                path_rate >= 0.5 * rate["lean"],
             ),
             Figure(
                 "1 celebrity post: rows/s vs the peer",
@@ -336,8 +478,27 @@ class Bench:
                 "rows/s",
                 peer_rate,
                 "notify.send rows/s",
-                ">= 4x",
-                path_rate >= 4 * peer_rate,
+                ">= 5x",
+                path_rate >= 5 * peer_rate,
+            ),
+            Figure(
+                "1 celebrity post vs COPY into inbox_notification as it is (reported)",
+                path_rate,
+                "rows/s",
+                rate["real"],
+                "inbox_notification COPY rows/s",
+            ),
+            Figure(
+                "1 COPY cost: inbox_notification as it is (reported)",
+                rate["real"],
+                "rows/s",
+                rate["lean"],
+                "lean-table COPY rows/s",
+            ),
+            *(
+                Figure(f"1 COPY cost: {name} (reported)", rate[name], "rows/s", rate["lean"], "lean-table COPY rows/s")
+                for name in rate
+                if name not in ("lean", "real")
             ),
             Figure(
                 "1 celebrity post: broker messages per 500 recipients",
@@ -425,19 +586,23 @@ class Bench:
                 exact,
             ),
             Figure(
-                "2 share storm: shares processed/s",
+                "2 share storm: shares processed/s (reported)",
                 size / share_seconds,
                 "/s",
                 size / comment_seconds,
                 "ungrouped comments/s",
-                ">= 0.5x",
-                comment_seconds / share_seconds >= 0.5,
             ),
         ]
 
     # ---- 3. share -> inbox latency --------------------------------------------------------------------
 
     def share_latency(self) -> None:
+        """Shares one at a time; the creator holds the inbox stream open throughout.
+
+        Shares alternate: even ones are timed from their HTTP answer to the ``event: notification`` on the
+        open stream (pushed; the target), odd ones to the first ``GET /api/inbox/`` that shows them (polled,
+        reported). A no-op task round trip is timed before each share.
+        """
         from video_platform.models import Event, Video
 
         count, period = self.args.latency, 1 / self.args.latency_rate
@@ -446,72 +611,88 @@ class Bench:
         creator_token = self.tokens[creator.pk]
         for _ in range(20):
             self.noop_round_trip()
-        noop, latency, answer, polls = [], [], [], []
+        stream = InboxStreamClient(self.services.port, creator_token)
+        noop, pushed, polled, answer, polls = [], [], [], [], []
         answered_at = {}  # event id -> wall clock of the share's answer, to compare with the event's done_at
-        next_tick = time.perf_counter()
-        for i, uid in enumerate(self.mass_ids[:count]):
-            noop.append(self.noop_round_trip())
-            asked = time.perf_counter()
-            status, body = self.api.call(
-                "POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"}
-            )
-            answered, answered_wall = time.perf_counter(), time.time()
-            assert status == 201, body
-            answer.append(answered - asked)
-            answered_at[body["event_id"]] = answered_wall
-            while True:
-                polled = time.perf_counter()
-                _, page = self.api.call("GET", "/api/inbox/?category=shares&limit=1", creator_token)
-                polls.append(time.perf_counter() - polled)
-                if page["results"] and page["results"][0]["count"] >= i + 1:
-                    break
-            latency.append(time.perf_counter() - answered)
-            next_tick += period
-            time.sleep(max(0.0, next_tick - time.perf_counter()))
+        try:
+            stream.next_event("unread_count")  # the opening message: the stream is subscribed and reading
+            next_tick = time.perf_counter()
+            for i, uid in enumerate(self.mass_ids[: 2 * count]):
+                noop.append(self.noop_round_trip())
+                asked = time.perf_counter()
+                status, body = self.api.call(
+                    "POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"}
+                )
+                answered, answered_wall = time.perf_counter(), time.time()
+                assert status == 201, body
+                answer.append(answered - asked)
+                answered_at[body["event_id"]] = answered_wall
+                if i % 2:
+                    while True:
+                        polled_at = time.perf_counter()
+                        _, page = self.api.call("GET", "/api/inbox/?category=shares&limit=1", creator_token)
+                        polls.append(time.perf_counter() - polled_at)
+                        if page["results"] and page["results"][0]["count"] >= i + 1:
+                            break
+                    polled.append(time.perf_counter() - answered)
+                arrived, _ = stream.next_event(
+                    "notification", lambda data, shares=i + 1: data["type"] == "share" and data["count"] >= shares
+                )
+                if not i % 2:
+                    pushed.append(arrived - answered)
+                next_tick += period
+                time.sleep(max(0.0, next_tick - time.perf_counter()))
+        finally:
+            stream.close()
         done_at = dict(Event.objects.filter(pk__in=answered_at).values_list("pk", "done_at"))
         delivered = [done_at[pk].timestamp() - at for pk, at in answered_at.items()]
-        noop_p50, p50, p99 = percentile(noop, 50), percentile(latency, 50), percentile(latency, 99)
+        noop_p50 = percentile(noop, 50)
         self.notes["latency"] = dict(
-            count=count,
+            count_each=count,
             rate_per_s=self.args.latency_rate,
             noop_p50_ms=noop_p50 * 1000,
             noop_p99_ms=percentile(noop, 99) * 1000,
-            p50_ms=p50 * 1000,
-            p99_ms=p99 * 1000,
+            pushed_p50_ms=percentile(pushed, 50) * 1000,
+            pushed_p99_ms=percentile(pushed, 99) * 1000,
+            polled_p50_ms=percentile(polled, 50) * 1000,
+            polled_p99_ms=percentile(polled, 99) * 1000,
             # The clock starts at the answer: a share answered sooner leaves more of its fan-out inside it.
             share_answer_p50_ms=percentile(answer, 50) * 1000,
-            # What the polled figure is made of: the worker's part, then finding it with back-to-back reads.
+            # The worker's part alone (the event's done_at is set just before its commit, so reads early).
             delivered_p50_ms=percentile(delivered, 50) * 1000,
             poll_p50_ms=percentile(polls, 50) * 1000,
             polls_per_share=len(polls) / count,
         )
         self.figures += [
             Figure(
-                "3 share -> inbox latency p50",
-                p50 * 1000,
+                "3 share -> creator's open stream p50 (pushed)",
+                percentile(pushed, 50) * 1000,
                 "ms",
                 noop_p50 * 1000,
                 "no-op task round trip p50",
-                "<= 3x",
-                p50 <= 3 * noop_p50,
+                "<= 1.5x",
+                percentile(pushed, 50) <= 1.5 * noop_p50,
             ),
             Figure(
-                "3 share -> inbox latency p99 (reported)",
-                p99 * 1000,
+                "3 share -> open stream p99 (reported)",
+                percentile(pushed, 99) * 1000,
                 "ms",
                 percentile(noop, 99) * 1000,
                 "no-op task round trip p99",
-                "",
-                None,
             ),
             Figure(
-                "3 share -> event done p50 (reported, no polling)",
+                "3 share -> inbox p50, polled (reported)",
+                percentile(polled, 50) * 1000,
+                "ms",
+                noop_p50 * 1000,
+                "no-op task round trip p50",
+            ),
+            Figure(
+                "3 share -> event done p50 (reported, the worker's part)",
                 percentile(delivered, 50) * 1000,
                 "ms",
                 noop_p50 * 1000,
                 "no-op task round trip p50",
-                "",
-                None,
             ),
         ]
 
@@ -572,7 +753,8 @@ class Bench:
         _, offset_page = self.api.call("GET", endpoints["page 500 (offset)"], token)
         assert [n["id"] for n in page["results"]] == [n["id"] for n in offset_page["results"]], "pages disagree"
         _, counts = self.api.call("GET", endpoints["unread count"], token)
-        assert counts["total"] == unread, (counts, unread)
+        # Exact, or (issue 18) capped: then it says so and the cap is below the true count.
+        assert counts["total"] == unread or (counts.get("capped") and counts["total"] < unread), (counts, unread)
 
         samples: dict[str, list[float]] = {name: [] for name in endpoints}
         for _ in range(20):
@@ -592,6 +774,7 @@ class Bench:
             reader_holds=held,
             reader_unread=unread,
             requests_each=self.args.reads,
+            unread_count_answer=counts,
             p50_ms=p50,
             p99_ms=p99,
         )
@@ -630,21 +813,28 @@ class Bench:
                 "ms",
                 floor,
                 "floor p99",
-                "<= 1.2x",
-                p99["unread count"] <= 1.2 * floor,
+                "<= 1.3x",
+                p99["unread count"] <= 1.3 * floor,
             ),
         ]
 
     # ---- 6. write API throughput --------------------------------------------------------------------
 
     def write_throughput(self) -> None:
+        """Share POSTs against the write floor (one row, one transaction), 8 clients for a fixed time each.
+
+        Order: write floor, shares with delivery running, shares with the worker frozen (its backlog is
+        delivered before going on), write floor again; the floor is the mean of its two loads. The read
+        floor's POST (no write) runs once, for the notes.
+        """
         from video_platform.models import Event, Video
 
         seconds, clients = self.args.throughput_seconds, self.args.clients
         videos = [Video.objects.create(creator_id=uid, caption="shared a lot").pk for uid in self.mass_ids[-20:]]
         sharers = self.mass_ids[: len(self.mass_ids) - 20]
+        body = {"channel": "link"}
 
-        def load(path_for, body) -> float:
+        def load(path_for) -> float:
             def client(index: int) -> int:
                 done, deadline = 0, time.perf_counter() + seconds
                 while time.perf_counter() < deadline:
@@ -662,42 +852,54 @@ class Bench:
         def share_path(index: int) -> str:
             return f"/api/videos/{videos[index % len(videos)]}/shares/"
 
+        def write_floor_path(index: int) -> str:
+            return "/bench/write-floor/"
+
         first_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        floor_before = load(lambda i: "/bench/floor/", {"channel": "link"})
-        shares = load(share_path, {"channel": "link"})
+        floor_before = load(write_floor_path)
+        shares = load(share_path)
         self.wait_events(Event.objects.filter(pk__gt=first_event))
         # The same load with the deliveries left for later: what the request alone allows on these cores.
         with self.services.worker_paused():
-            requests_alone = load(share_path, {"channel": "link"})
+            requests_alone = load(share_path)
         self.wait_events(Event.objects.filter(pk__gt=first_event))
-        floor_after = load(lambda i: "/bench/floor/", {"channel": "link"})
+        floor_after = load(write_floor_path)
+        read_floor = load(lambda index: "/bench/floor/")
         floor = (floor_before + floor_after) / 2
         self.notes["throughput"] = dict(
             seconds=seconds,
             clients=clients,
-            floor_before=floor_before,
-            floor_after=floor_after,
+            write_floor_before=floor_before,
+            write_floor_after=floor_after,
+            read_floor_post=read_floor,
             shares=shares,
             shares_worker_paused=requests_alone,
         )
         self.figures += [
             Figure(
-                "6 POST /api/videos/{id}/shares/ throughput",
+                "6 share POST throughput, worker frozen",
+                requests_alone,
+                "req/s",
+                floor,
+                "write floor POST req/s",
+                ">= 0.8x",
+                requests_alone >= 0.8 * floor,
+            ),
+            Figure(
+                "6 share POST throughput, delivery running",
                 shares,
                 "req/s",
                 floor,
-                "floor POST req/s",
+                "write floor POST req/s",
                 ">= 0.5x",
                 shares >= 0.5 * floor,
             ),
             Figure(
-                "6 the same with the worker paused (reported: the request alone)",
-                requests_alone,
-                "req/s",
+                "6 write floor vs the read floor's POST (reported)",
                 floor,
-                "floor POST req/s",
-                "",
-                None,
+                "req/s",
+                read_floor,
+                "read floor POST req/s (no write)",
             ),
         ]
 
@@ -709,9 +911,15 @@ class Bench:
         started = time.time()
         recreate_database()
         django.setup()
+        from django.db import connection
+
+        from bench.urls import WRITE_FLOOR_DDL
         from video_platform.celery import app
 
-        self.seed_users(max(self.args.followers, self.args.storm, self.args.latency, 2000))
+        with connection.cursor() as cursor:
+            cursor.execute(WRITE_FLOOR_DDL)
+
+        self.seed_users(max(self.args.followers, self.args.storm, 2 * self.args.latency, 2000))
         self.vacuum()
         app.control.purge()
         self.services = Services(free_port())
@@ -784,7 +992,7 @@ class Bench:
         for f in self.figures:
             baseline = f"{f.baseline:,.1f} ({f.baseline_name})" if f.baseline else f.baseline_name
             ratio = f"{f.ratio:.3f}x" if f.ratio is not None else ""
-            met = {True: "yes", False: "NO", None: "(reported)"}[f.met]
+            met = {True: "met", False: "**not met**", None: "(reported)"}[f.met]
             lines.append(f"| {f.name} | {f.value:,.1f} {f.unit} | {baseline} | {ratio} | {f.target} | {met} |")
         table = "\n".join(lines)
         command = " ".join(["python -m bench.run", *sys.argv[1:]])
@@ -817,6 +1025,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=1000, help="timed requests per read endpoint")
     parser.add_argument("--throughput-seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--copy-rounds", type=int, default=2, help="rounds of the COPY baselines (mean reported)")
     parser.add_argument("--only", nargs="*", default=[], help="stages: celebrity storm latency reads throughput")
     Bench(parser.parse_args()).run()
 
