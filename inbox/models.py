@@ -8,6 +8,10 @@ from video_platform.notification_types import CATEGORIES, NotificationType
 User = settings.AUTH_USER_MODEL
 
 
+# A key of the hot tables: the ORM cascades its deletes, no database constraint checks each row a fan-out
+# writes, and the index a delete needs, if any, is declared in Meta (see Notification).
+WITHOUT_CONSTRAINT_OR_INDEX = {"db_constraint": False, "db_index": False}
+
 NOTIFICATION_TYPE_CHOICES = [(t.value, t.value) for t in NotificationType]
 
 
@@ -38,13 +42,13 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="notifications", db_constraint=False, db_index=False
+        User, on_delete=models.CASCADE, related_name="notifications", **WITHOUT_CONSTRAINT_OR_INDEX
     )
     type = models.CharField(max_length=10, choices=NOTIFICATION_TYPE_CHOICES)
     category = models.CharField(max_length=10, choices=[(c, c) for c in CATEGORIES])
     # Always NULL for anonymous types (share): the sharer is never stored on the creator's notification.
     actor = models.ForeignKey(
-        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False, db_index=False
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", **WITHOUT_CONSTRAINT_OR_INDEX
     )
     video = models.ForeignKey(
         "platform.Video",
@@ -52,8 +56,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        db_constraint=False,
-        db_index=False,
+        **WITHOUT_CONSTRAINT_OR_INDEX,
     )
     conversation = models.ForeignKey(
         "platform.Conversation",
@@ -61,8 +64,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        db_constraint=False,
-        db_index=False,
+        **WITHOUT_CONSTRAINT_OR_INDEX,
     )
     # The single event behind an ungrouped notification; NULL for groups, which many events bump.
     event = models.ForeignKey(
@@ -71,8 +73,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
-        db_constraint=False,
-        db_index=False,
+        **WITHOUT_CONSTRAINT_OR_INDEX,
     )
     excerpt = models.CharField(max_length=120, blank=True)
     count = models.PositiveIntegerField(default=1)
@@ -133,7 +134,7 @@ class StreamEntry(models.Model):
 
     # No database constraints: two rows per recipient of a fan-out, read only by their recipient, gone after
     # the replay window; the stream skips an entry whose notification is gone. The ORM still cascades.
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", **WITHOUT_CONSTRAINT_OR_INDEX)
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=12, choices=StreamKind.choices)
     notification = models.ForeignKey(
