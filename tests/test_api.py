@@ -522,7 +522,7 @@ def test_a_broker_outage_at_commit_still_answers_201_and_leaves_the_event_to_the
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(fan_out_event, "delay", broker_down)
+    monkeypatch.setattr(fan_out_event, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = share(sharer, video, channel="link")
     assert (response.status_code, len(callbacks)) == (201, 1)
