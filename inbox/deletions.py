@@ -12,7 +12,7 @@ from django.db.models.signals import post_delete
 
 from video_platform.models import Conversation, Video
 
-from .dispatch import task_send
+from . import dispatch
 from .models import Notification, StreamEntry
 
 # Longer than any fan-out transaction (a chunk of POST_FAN_OUT_CHUNK_SIZE rows) runs.
@@ -40,7 +40,7 @@ def _sweep_later(kind: str):
 
         ids = [instance.pk]
         transaction.on_commit(
-            lambda: task_send(delete_notifications_of_deleted, kind, ids, countdown=SWEEP_AFTER_SECONDS)
+            lambda: dispatch.task_send(delete_notifications_of_deleted, kind, ids, countdown=SWEEP_AFTER_SECONDS)
         )
 
     return receiver

@@ -9,11 +9,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.conf import settings
 
-from inbox import fan_out
+from inbox import dispatch, fan_out
 from qa.worker import process_stop
 from video_platform.celery import app
 from video_platform.models import Event, EventStatus
@@ -148,14 +149,16 @@ class InProcessDelivery:
 
     @contextmanager
     def as_sent(self) -> Iterator[None]:
-        """Tasks sent inside the block run here, eagerly, under this test's settings (which the session worker
-        cannot have: production batching, say)."""
-        eager = app.conf.task_always_eager
-        app.conf.task_always_eager = True
-        try:
+        """Tasks sent inside the block run here, at once, under this test's settings (which the session worker
+        cannot have: production batching, say). The inbox's one way of sending (``dispatch.task_send``) runs
+        each task in this process instead of queueing it; Celery's own configuration is left alone."""
+
+        def run_here(task, *args, **options) -> bool:
+            task.apply(args, throw=True)
+            return True
+
+        with mock.patch.object(dispatch, "task_send", run_here):
             yield
-        finally:
-            app.conf.task_always_eager = eager
 
 
 @pytest.fixture

@@ -158,7 +158,11 @@ def test_a_row_a_fan_out_commits_after_the_delete_is_swept_later(deliver, kind, 
 @pytest.mark.parametrize("model", ["user", "video", "conversation"])
 def test_deleting_a_user_video_or_chat_schedules_the_late_sweep(model, monkeypatch):
     sent = []
-    monkeypatch.setattr(deletions, "task_send", lambda task, *args, **options: sent.append((task.name, args, options)))
+
+    def send(task, *args, **options):
+        sent.append((task.name, args, options))
+
+    monkeypatch.setattr(deletions.dispatch, "task_send", send)
     cara, ben = UserFactory.create(), UserFactory.create()
     target = {
         "user": ben,
