@@ -13,7 +13,7 @@ from video_platform.api import RecentlyUpdatedFirst, UserBriefSerializer, VideoB
 from video_platform.models import Event
 from video_platform.notification_types import INBOX_FILTERS
 
-from . import reading, rendering, selectors
+from . import reading, rendering, selectors, stream_log
 from .models import Notification
 
 
@@ -86,7 +86,9 @@ class InboxQuery(CategoryQuery):
         min_value=0,
         required=False,
         help_text="Only notifications created or bumped after this point: the `stream_position` of an earlier "
-        "answer, or an `id:` from the stream. Ahead of the stream, or older than its 7 days of log: 400.",
+        "answer, or an `id:` from the stream. The log is kept while your inbox is watched (an open stream, a page "
+        "read) and for the replay window after (10 minutes by default): a point ahead of the stream or from before "
+        "that is a 400.",
     )
 
 
@@ -122,7 +124,7 @@ def query_params(serializer_class, request) -> dict:
 
 
 SINCE_UNANSWERABLE = (
-    "Not a point your stream's log can answer from (ahead of it, or older than its 7 days): "
+    "Not a point your stream's log can answer from (ahead of it, or from before its replay window): "
     "read the inbox from the top and keep its `stream_position`."
 )
 
@@ -138,10 +140,10 @@ class InboxView(generics.ListAPIView):
             return Notification.objects.none()
         query = query_params(InboxQuery, self.request)
         unread, since, user = query.get("unread"), query.get("since"), self.request.user
-        if since is not None:
-            position = selectors.inbox_stream_position(user=user)
-            if not selectors.inbox_stream_replayable_after(user=user, seq=since, position=position):
-                raise serializers.ValidationError({"since": [SINCE_UNANSWERABLE]})
+        # A client that pages holds a `stream_position` to ask `since` with: its log is kept from here on.
+        stream_log.stream_watched(user_id=user.pk)
+        if since is not None and not selectors.inbox_stream_replayable_after(user=user, seq=since):
+            raise serializers.ValidationError({"since": [SINCE_UNANSWERABLE]})
         return selectors.inbox_notification_rows(
             user=user,
             category=query.get("category"),

@@ -110,16 +110,22 @@ class StreamKind(models.TextChoices):
 
 
 class InboxStream(models.Model):
-    """The last stream sequence number handed out to a user.
+    """The last stream sequence number handed out to a user, and until when their stream log is written.
 
     Bumping this row in the transaction that writes the notification locks it until commit, so a
     user's writers are serialised and their sequence numbers commit in order: a client that has seen
     id N has seen every id below N. Timestamps (``updated_at``) cannot promise that — two workers
     commit in either order — so ``Last-Event-ID`` replays from the log below, not from the clock.
+
+    The log is written only while the user's inbox is watched (``inbox/stream_log.py``, presence): up to
+    ``present_until``. ``present_from_seq`` is the first id of the current watch; the log holds everything
+    from there, and nothing says what happened between an older id and it.
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
     last_seq = models.PositiveBigIntegerField(default=0)
+    present_from_seq = models.PositiveBigIntegerField(default=0, db_default=0)
+    present_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"stream of {self.user_id} at {self.last_seq}"

@@ -150,12 +150,15 @@ def inbox_stream_position(*, user) -> int:
     return InboxStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
 
 
-def inbox_stream_replayable_after(*, user, seq: int, position: int) -> bool:
-    """Whether the stream log still holds everything after ``seq``: not an id the stream has not reached
-    (``position``), nor one older than what the log has pruned. Sequence numbers have no gaps."""
-    if seq >= position:
-        return seq == position
-    return StreamEntry.objects.filter(recipient=user, seq=seq + 1).exists()
+def inbox_stream_replayable_after(*, user, seq: int) -> bool:
+    """Whether the stream log holds everything after ``seq``: an id of the current watch (the log is written
+    only while the inbox is watched, from ``present_from_seq``), not one the stream has not reached, nor one
+    the log has pruned after. Sequence numbers have no gaps."""
+    stream = InboxStream.objects.filter(user=user).values_list("last_seq", "present_from_seq").first()
+    position, watched_from = stream or (0, 0)
+    if not watched_from <= seq <= position:
+        return False
+    return seq == position or StreamEntry.objects.filter(recipient=user, seq=seq + 1).exists()
 
 
 def events_visible(*, user) -> QuerySet:

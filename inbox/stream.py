@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import live, selectors
+from . import live, selectors, stream_log
 from .api import NotificationSerializer
 from .models import StreamEntry, StreamKind
 
@@ -62,15 +62,20 @@ def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
 
 
 def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
-    """A fresh connection starts at the current position with the current unread count; so does one whose
-    ``Last-Event-ID`` cannot be replayed after (ahead of the stream, or older than the kept log), which
-    would otherwise wait, silent, for the sequence to reach it."""
-    position = selectors.inbox_stream_position(user=user)
-    if last_event_id is not None and selectors.inbox_stream_replayable_after(
-        user=user, seq=last_event_id, position=position
-    ):
+    """The inbox is watched from now. A fresh connection starts at the current position with the current unread
+    count; so does one whose ``Last-Event-ID`` cannot be replayed after (ahead of the stream, from before the
+    replay window, or older than the kept log), which would otherwise wait, silent, for the sequence to reach it."""
+    stream_log.stream_watched(user_id=user.pk)
+    if last_event_id is not None and selectors.inbox_stream_replayable_after(user=user, seq=last_event_id):
         return [], last_event_id
+    position = selectors.inbox_stream_position(user=user)
     return [_sse(seq=position, event="unread_count", data=selectors.inbox_unread_counts(user=user))], position
+
+
+def _messages_watched(user, seq: int) -> tuple[list[str], int, bool]:
+    """``_messages_after``, keeping the inbox watched while the stream is open."""
+    stream_log.stream_watched(user_id=user.pk)
+    return _messages_after(user, seq)
 
 
 def _read_and_disconnect(read, *args):
@@ -87,9 +92,12 @@ async def _event_stream(user, last_event_id: int | None):
         messages, position = await sync_to_async(_read_and_disconnect)(_opening, user, last_event_id)
         for message in messages:
             yield message
-        last_write = time.monotonic()
+        last_write = last_watched = time.monotonic()
         while True:
-            messages, position, more = await sync_to_async(_read_and_disconnect)(_messages_after, user, position)
+            read = _messages_after
+            if time.monotonic() - last_watched >= settings.INBOX_STREAM_KEEPALIVE_SECONDS:
+                read, last_watched = _messages_watched, time.monotonic()
+            messages, position, more = await sync_to_async(_read_and_disconnect)(read, user, position)
             for message in messages:
                 yield message
             if messages:

@@ -1,21 +1,100 @@
 """Each user's stream log: what changed in their inbox, in commit order, for the live stream to send and for a
-reconnecting client (``Last-Event-ID``) to replay. Written in the transaction that changes the inbox."""
+returning client (``Last-Event-ID``, ``?since=``) to replay. Written in the transaction that changes the inbox.
 
+Only for users whose inbox is watched (presence): an open stream or an inbox page read, within the replay window
+(INBOX_STREAM_REPLAY_SECONDS). Most of a celebrity's followers are not looking when she posts, so their share of
+the fan-out is one notification row each, not that row plus two log entries and a sequence bump.
+"""
+
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import live
 from .models import InboxStream, StreamEntry, StreamKind
 from .sql import insert_rows
 
-# How long a reconnecting stream can replay what it missed (Last-Event-ID).
-STREAM_LOG_DAYS = 7
-
+logger = logging.getLogger(__name__)
 
 STREAM_ENTRY_COLUMNS = ("recipient_id", "seq", "kind", "notification_id", "created_at")
+
+# Every transaction that may write log entries holds this shared advisory lock from before it reads who is
+# watched until it commits. Nothing takes it exclusively: it only lets a new watcher see which writers are in
+# flight (pg_locks) and wait for them, as they may have read that nobody was watching.
+_WRITER_LOCK = (7305, 1)
+_WRITERS_IN_FLIGHT_SQL = (
+    "SELECT array_agg(virtualtransaction) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid = %s AND objid = %s AND objsubid = 2 AND pid <> pg_backend_pid()"
+)
+# A writer is one fan-out chunk or one delivery; one still running after this is stuck, and is not waited for.
+_WRITERS_WAIT_SECONDS = 30
+
+
+def _replay_window() -> timedelta:
+    return timedelta(seconds=settings.INBOX_STREAM_REPLAY_SECONDS)
+
+
+def stream_watched(*, user_id: int) -> None:
+    """The user is looking at their inbox: log its changes for the replay window from now.
+
+    Extending a watch is one small write at most. A user not watched until now starts a new stretch of log
+    (``present_from_seq``, with the unread count as its first entry); this returns once every inbox writer
+    that may have read them as absent has committed, so from then on every change is either already
+    visible or logged.
+    """
+    window, now = _replay_window(), timezone.now()
+    watched_until = InboxStream.objects.filter(user_id=user_id).values_list("present_until", flat=True).first()
+    if watched_until is not None and watched_until > now + window * 0.9:
+        return  # extended moments ago
+    # Far enough from its end that no writer running now can read it as over: extend it in place.
+    if watched_until is not None and watched_until > now + window * 0.1:
+        extended = InboxStream.objects.filter(user_id=user_id, present_until__gt=now + window * 0.1)
+        if extended.update(present_until=now + window):
+            return
+    with transaction.atomic():
+        stream, _ = InboxStream.objects.select_for_update().get_or_create(user_id=user_id)
+        now = timezone.now()
+        starts = stream.present_until is None or stream.present_until <= now + window * 0.1
+        if starts:
+            stream.last_seq += 1
+            stream.present_from_seq = stream.last_seq
+            StreamEntry.objects.create(recipient_id=user_id, seq=stream.last_seq, kind=StreamKind.UNREAD_COUNT)
+        stream.present_until = now + window
+        stream.save(update_fields=["last_seq", "present_from_seq", "present_until"])
+    if starts:
+        _writers_in_flight_wait()
+
+
+def _writers_in_flight_wait() -> None:
+    """Wait until the inbox writers running now have committed (PostgreSQL; SQLite runs one writer at a time)."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + _WRITERS_WAIT_SECONDS
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITERS_IN_FLIGHT_SQL, _WRITER_LOCK)
+        running = cursor.fetchone()[0]
+        while running:
+            if time.monotonic() > deadline:
+                logger.warning("inbox writers still running after %s s: not waiting for them", _WRITERS_WAIT_SECONDS)
+                return
+            time.sleep(0.002)
+            cursor.execute(_WRITERS_IN_FLIGHT_SQL + " AND virtualtransaction = ANY(%s)", [*_WRITER_LOCK, running])
+            running = cursor.fetchone()[0]
+
+
+def _watched(user_ids: Iterable[int]) -> set[int]:
+    """Which of these users' inboxes are watched, as a writer sees it (call inside the writing transaction)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", _WRITER_LOCK)
+    watched = InboxStream.objects.filter(user_id__in=list(user_ids), present_until__gt=timezone.now())
+    return set(watched.values_list("user_id", flat=True))
 
 
 def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
@@ -32,19 +111,24 @@ def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
     return {user_id: last - counts[user_id] + 1 for user_id, last in reserved}
 
 
+@transaction.atomic(savepoint=False)
 def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
-    """Append (recipient, kind, notification id) entries to the recipients' streams; wake them on commit."""
-    if not entries:
-        return
+    """Append (recipient, kind, notification id) entries to the streams of the recipients who are watched; wake
+    them on commit."""
+    watched = _watched({recipient_id for recipient_id, _, _ in entries}) if entries else set()
     counts: dict[int, int] = {}
     for recipient_id, _, _ in entries:
-        counts[recipient_id] = counts.get(recipient_id, 0) + 1
+        if recipient_id in watched:
+            counts[recipient_id] = counts.get(recipient_id, 0) + 1
+    if not counts:
+        return
     next_seq = _stream_reserve(counts)
     rows, now = [], timezone.now()
     for recipient_id, kind, notification_id in entries:
-        seq = next_seq[recipient_id]
-        rows.append((recipient_id, seq, kind.value, notification_id, now))
-        next_seq[recipient_id] = seq + 1
+        if recipient_id in watched:
+            seq = next_seq[recipient_id]
+            rows.append((recipient_id, seq, kind.value, notification_id, now))
+            next_seq[recipient_id] = seq + 1
     insert_rows(StreamEntry, STREAM_ENTRY_COLUMNS, rows)
     transaction.on_commit(lambda: live.publish(counts))
 
@@ -63,7 +147,9 @@ def stream_log_unread_count(*, user_ids: Iterable[int]) -> None:
     _stream_append([(user_id, StreamKind.UNREAD_COUNT, None) for user_id in sorted(set(user_ids))])
 
 
-def stream_log_prune(*, older_than_days: int = STREAM_LOG_DAYS) -> int:
-    """Forget stream entries past the replay window; a client away longer reloads instead of replaying."""
-    deleted, _ = StreamEntry.objects.filter(created_at__lt=timezone.now() - timedelta(days=older_than_days)).delete()
+def stream_log_prune(*, older_than: timedelta | None = None) -> int:
+    """Forget stream entries past the replay window: no client can still replay them (a reconnect replays
+    after its last id, which a watch younger than the window keeps), and one away longer starts afresh."""
+    older_than = _replay_window() if older_than is None else older_than
+    deleted, _ = StreamEntry.objects.filter(created_at__lt=timezone.now() - older_than).delete()
     return deleted

@@ -2,10 +2,13 @@
 the pages), `?since=` for what changed after a point, and one answer for every invalid cursor."""
 
 from base64 import b64encode
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from inbox import stream_log
+from inbox.models import InboxStream
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -103,10 +106,25 @@ def test_since_ahead_of_the_stream_or_not_a_stream_id_is_a_field_error(creator, 
 
 
 def test_since_older_than_the_kept_log_is_a_field_error(creator, video, like):
+    client = api_client(creator)
+    position = client.get("/api/inbox/").json()["stream_position"]
     like(UserFactory.create(), video)
-    stream_log.stream_log_prune(older_than_days=0)
-    response = api_client(creator).get("/api/inbox/?since=0")
+    stream_log.stream_log_prune(older_than=timedelta(0))
+    response = client.get(f"/api/inbox/?since={position}")
     assert (response.status_code, list(response.json())) == (400, ["since"])
+
+
+def test_since_from_before_the_inbox_was_watched_again_is_a_field_error(creator, video, like):
+    client = api_client(creator)
+    position = client.get("/api/inbox/").json()["stream_position"]
+    InboxStream.objects.filter(user=creator).update(present_until=timezone.now())  # the replay window ran out
+    like(UserFactory.create(), video)  # not logged: nobody watching
+
+    response = client.get(f"/api/inbox/?since={position}")
+
+    assert (response.status_code, list(response.json())) == (400, ["since"])
+    fresh = client.get("/api/inbox/").json()
+    assert [n["type"] for n in fresh["results"]] == ["like"] and fresh["stream_position"] > position
 
 
 @pytest.mark.parametrize(

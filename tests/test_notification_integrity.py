@@ -12,7 +12,7 @@ from django.db.models import ForeignKey
 from django.test import Client
 from django.urls import reverse
 
-from inbox import deletions
+from inbox import deletions, stream_log
 from inbox.deletions import notifications_of_deleted_delete
 from inbox.models import HeldShare, Notification, StreamEntry
 from qa.scenarios.runner import run_email, run_users_delete
@@ -46,7 +46,9 @@ def build_inbox(deliver, *, email: str = "", prefix: str = "") -> dict:
     tag and a DM share (which opens a chat)."""
 
     def person(name: str):
-        return UserFactory.create(username=f"{prefix}{name}", email=email.format(name.lower()) if email else "")
+        user = UserFactory.create(username=f"{prefix}{name}", email=email.format(name.lower()) if email else "")
+        stream_log.stream_watched(user_id=user.pk)  # a watched inbox: its stream log is written too
+        return user
 
     creator, fan, sharer, friend = person("cara"), person("finn"), person("sam"), person("rae")
     services.follow_create(follower=fan, followee=creator)

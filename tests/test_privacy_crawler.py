@@ -25,6 +25,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
+from inbox import stream_log
+from inbox.models import InboxStream
 from video_platform import services
 from video_platform.models import Conversation, Event, Message, Share
 
@@ -158,8 +160,10 @@ class Crawler:
         """
         server = self.pytest_request.getfixturevalue("asgi_server")
         session = self.client.cookies["sessionid"].value
+        # Replay all the log holds: everything since the user's inbox has been watched.
+        watched_from = InboxStream.objects.filter(user=self.user).values_list("present_from_seq", flat=True).first()
         request = urllib.request.Request(
-            server + path, headers={"Cookie": f"sessionid={session}", "Last-Event-ID": "0"}
+            server + path, headers={"Cookie": f"sessionid={session}", "Last-Event-ID": str(watched_from or 0)}
         )
         received, deadline = [], time.monotonic() + seconds
         try:
@@ -188,6 +192,8 @@ def shared_world(celery_worker):
     tagged, recipient = UserFactory.create(username="crawl_tagged"), UserFactory.create(username="crawl_recipient")
     sharer = UserFactory.create(id=SHARER_ID, username=SHARER_USERNAME, display_name=SHARER_DISPLAY_NAME)
     videos = [VideoFactory.create(creator=creator, caption=f"crawl video {i}") for i in range(2)]
+    for user in (creator, friend, tagged, recipient):  # their stream logs, which the crawl replays, begin here
+        stream_log.stream_watched(user_id=user.pk)
 
     restart_ids(Share, 72_000_001)
     restart_ids(Event, 73_000_001)

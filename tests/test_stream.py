@@ -2,12 +2,15 @@
 
 import http.client
 import json
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from inbox import stream_log
+from inbox.models import InboxStream
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -195,14 +198,36 @@ def test_a_last_event_id_ahead_of_the_stream_counts_as_a_fresh_connection(stream
 def test_a_last_event_id_older_than_the_kept_log_counts_as_a_fresh_connection(stream, celery_worker):
     creator = UserFactory.create()
     video = VideoFactory.create(creator=creator)
+    first = stream(creator)
+    seen = first.next_message("unread_count")
+    first.close()
     _share(UserFactory.create(), video, channel="link")
-    stream_log.stream_log_prune(older_than_days=0)
+    stream_log.stream_log_prune(older_than=timedelta(0))
 
-    events = stream(creator, last_event_id=0)
+    events = stream(creator, last_event_id=int(seen["id"]))
 
     assert events.next_block() == {"comment": "ok"}
     opening = events.next_block()
     assert (opening["event"], opening["data"]["total"]) == ("unread_count", 1)
+
+
+def test_a_stream_back_after_the_replay_window_starts_afresh(stream, celery_worker):
+    creator = UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    first = stream(creator)
+    seen = first.next_message("unread_count")
+    first.close()
+    InboxStream.objects.filter(user=creator).update(present_until=timezone.now())  # away past the window
+    _share(UserFactory.create(), video, channel="link")  # nobody watching: in the inbox, not in the log
+
+    events = stream(creator, last_event_id=int(seen["id"]))
+
+    assert events.next_block() == {"comment": "ok"}
+    opening = events.next_block()
+    assert (opening["event"], opening["data"]["total"]) == ("unread_count", 1)
+    assert int(opening["id"]) > int(seen["id"])
+    _share(UserFactory.create(), video, channel="link")
+    assert events.next_message("notification")["data"]["count"] == 2
 
 
 def test_marking_read_streams_the_lower_unread_count(stream, celery_worker):

@@ -77,7 +77,8 @@ from a per-user increasing sequence and one of two event names:
   999; past that `total` is 999 and `capped` is true.
 
 Reconnect with the `Last-Event-ID` header set to the last `id:` you saw to replay what was missed. An id
-the stream cannot replay after (one it has not reached, or one older than the 7 days of log it keeps)
+the stream cannot replay after (one it has not reached, or one from before the replay window: the log is
+kept while the inbox is watched, by an open stream or a page read, and for 10 minutes by default after)
 counts as a fresh connection: the current `unread_count`, then live messages; reload the inbox then.
 
 ```

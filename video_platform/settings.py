@@ -214,6 +214,9 @@ SPECTACULAR_SETTINGS = {
 EVENT_REDISPATCH_AFTER_SECONDS = env.int("EVENT_REDISPATCH_AFTER_SECONDS", default=60)
 # Seconds between keep-alive comments on an idle inbox stream (/api/inbox/stream/).
 INBOX_STREAM_KEEPALIVE_SECONDS = env.float("INBOX_STREAM_KEEPALIVE_SECONDS", default=15.0)
+# A user's stream log is written while their inbox is watched (an open stream, an inbox page read) and this
+# long after: a client back within it replays exactly (Last-Event-ID, ?since=); one away longer starts afresh.
+INBOX_STREAM_REPLAY_SECONDS = env.int("INBOX_STREAM_REPLAY_SECONDS", default=600)
 # Followers per chunked fan-out task of a new post (bench/README.md: 4000 measured faster than 1000 or 2000).
 POST_FAN_OUT_CHUNK_SIZE = env.int("POST_FAN_OUT_CHUNK_SIZE", default=4000)
 

@@ -134,12 +134,12 @@ class NotificationAdmin(SharerWithheldAdmin):
 
 @admin.register(InboxStream)
 class InboxStreamAdmin(admin.ModelAdmin):
-    """Each user's live-stream sequence: the id the next SSE message gets."""
+    """Each user's live-stream sequence (the id the next SSE message gets) and until when their log is written."""
 
-    list_display = ("user", "last_seq")
+    list_display = ("user", "last_seq", "present_from_seq", "present_until")
     search_fields = ("user__username",)
     list_select_related = ("user",)
-    readonly_fields = ("user", "last_seq")
+    readonly_fields = ("user", "last_seq", "present_from_seq", "present_until")
 
 
 @admin.register(StreamEntry)

@@ -28,7 +28,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from inbox import batching
+from inbox import batching, selectors, stream_log
 from qa.waiting import DeliveryTimeout, delivery_timeout_message
 from video_platform import services
 from video_platform.models import Block, Follow, Video
@@ -315,8 +315,7 @@ class ScenarioRun:
         for name, messages in self.streams.items():
             more = True
             while more:
-                position = self.stream_positions.get(name, 0)
-                sse, self.stream_positions[name], more = _messages_after(self.users[name], position)
+                sse, self.stream_positions[name], more = _messages_after(self.users[name], self.stream_positions[name])
                 for text in sse:
                     fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
                     messages.append(self._stream_seen_as(fields["event"], json.loads(fields["data"])))
@@ -358,6 +357,9 @@ class ScenarioRun:
             )
             self.user_ids.append(users[name].pk)
             self.users[name] = users[name]
+            if name in self.streams:  # watched from the start, as by an open stream: its log holds the whole run
+                stream_log.stream_watched(user_id=users[name].pk)
+                self.stream_positions[name] = selectors.inbox_stream_position(user=users[name])
             settings_ = {k: v for k, v in profile.items() if k != "display_name"}
             if settings_:
                 services.profile_update(user=users[name], **settings_)

@@ -164,10 +164,12 @@ class ShareloopClient:
     def stream(self, *, last_event_id: int | None = None, read_timeout: float = 20) -> Iterator[dict]:
         """The live stream's messages as ``{"id", "event", "data"}`` (data parsed), forever: stop when done.
 
-        ``last_event_id`` replays what came after it (0: from the start); without it the stream opens with the
-        current unread count and then carries what happens next.
+        Without ``last_event_id`` the stream opens with the current unread count and then carries what happens
+        next. With one, it replays what came after it, if the log holds that: it is kept while the inbox is
+        watched (an open stream, an inbox read) and for the replay window after (10 minutes by default);
+        otherwise the stream opens as a fresh one.
         """
-        replay = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}  # 0 replays everything
+        replay = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
         headers = {"Accept": "text/event-stream"} | replay
         with self.session.get(
             self.base_url + "/api/inbox/stream/", headers=headers, stream=True, timeout=(self.timeout, read_timeout)
