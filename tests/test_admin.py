@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from analytics import services as analytics_services
-from inbox import dispatch
+from inbox import dispatch, stream_log
 from inbox.models import Notification
 from video_platform import services
 from video_platform.models import Block, Comment, Conversation, Event, EventStatus, Message, Share, Video
@@ -35,6 +35,8 @@ def build_world(deliver):
     def build(rows: int) -> dict:
         creator = UserFactory.create(username="cara")
         users = [UserFactory.create() for _ in range(rows)]
+        for user in (creator, *users):  # watched inboxes, so the stream log has rows to list too
+            stream_log.stream_watched(user_id=user.pk)
         video = services.video_create(creator=creator, caption="Sunrise over the bay")
         for i, user in enumerate(users):
             neighbour = users[(i + 1) % rows]
