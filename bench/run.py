@@ -110,16 +110,15 @@ class Api:
 
 
 class InboxStreamClient:
-    """An open ``GET /api/inbox/stream/``: a thread reads its Server-Sent Events and stamps each on arrival."""
+    """An open ``GET /api/inbox/stream/`` (or another SSE path): a thread reads its Server-Sent Events and stamps
+    each on arrival."""
 
-    def __init__(self, port: int, token: str):
+    def __init__(self, port: int, token: str, path: str = "/api/inbox/stream/"):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        self.conn.request(
-            "GET", "/api/inbox/stream/", headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"}
-        )
+        self.conn.request("GET", path, headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"})
         self.response = self.conn.getresponse()
         if self.response.status != 200:
-            raise RuntimeError(f"the inbox stream answered {self.response.status}")
+            raise RuntimeError(f"{path} answered {self.response.status}")
         self.conn.sock.settimeout(None)
         self.events: queue.Queue[tuple[float, str, dict]] = queue.Queue()
         self.thread = threading.Thread(target=self._read, name="inbox-stream", daemon=True)
@@ -300,6 +299,14 @@ class Bench:
         if bench_redis().blpop([key], timeout=60) is None:
             raise RuntimeError("the no-op task never ran")
         return time.perf_counter() - start
+
+    def delivery_floor_round_trip(self, floor_stream: "InboxStreamClient", channel: str, number: int) -> float:
+        from bench.tasks import delivery_floor
+
+        start = time.perf_counter()
+        delivery_floor.delay(channel, number)
+        arrived, _ = floor_stream.next_event("floor", lambda data: data == number)
+        return arrived - start
 
     def vacuum(self) -> None:
         from django.db import connection
@@ -611,14 +618,17 @@ class Bench:
         creator_token = self.tokens[creator.pk]
         for _ in range(20):
             self.noop_round_trip()
+        channel = f"bench:push-floor:{uuid.uuid4().hex}"
+        floor_stream = InboxStreamClient(self.services.port, creator_token, f"/bench/push-floor/?channel={channel}")
         stream = InboxStreamClient(self.services.port, creator_token)
-        noop, pushed, polled, answer, polls = [], [], [], [], []
+        noop, floor, pushed, polled, answer, polls = [], [], [], [], [], []
         answered_at = {}  # event id -> wall clock of the share's answer, to compare with the event's done_at
         try:
             stream.next_event("unread_count")  # the opening message: the stream is subscribed and reading
             next_tick = time.perf_counter()
             for i, uid in enumerate(self.mass_ids[: 2 * count]):
                 noop.append(self.noop_round_trip())
+                floor.append(self.delivery_floor_round_trip(floor_stream, channel, i))
                 asked = time.perf_counter()
                 status, body = self.api.call(
                     "POST", f"/api/videos/{video.pk}/shares/", self.tokens[uid], {"channel": "link"}
@@ -644,6 +654,7 @@ class Bench:
                 time.sleep(max(0.0, next_tick - time.perf_counter()))
         finally:
             stream.close()
+            floor_stream.close()
         done_at = dict(Event.objects.filter(pk__in=answered_at).values_list("pk", "done_at"))
         delivered = [done_at[pk].timestamp() - at for pk, at in answered_at.items()]
         noop_p50 = percentile(noop, 50)
@@ -652,6 +663,7 @@ class Bench:
             rate_per_s=self.args.latency_rate,
             noop_p50_ms=noop_p50 * 1000,
             noop_p99_ms=percentile(noop, 99) * 1000,
+            delivery_floor_p50_ms=percentile(floor, 50) * 1000,
             pushed_p50_ms=percentile(pushed, 50) * 1000,
             pushed_p99_ms=percentile(pushed, 99) * 1000,
             polled_p50_ms=percentile(polled, 50) * 1000,
@@ -672,6 +684,20 @@ class Bench:
                 "no-op task round trip p50",
                 "<= 1.5x",
                 percentile(pushed, 50) <= 1.5 * noop_p50,
+            ),
+            Figure(
+                "3 push floor p50 (reported): a task writes one row, an open stream relays it",
+                percentile(floor, 50) * 1000,
+                "ms",
+                noop_p50 * 1000,
+                "no-op task round trip p50",
+            ),
+            Figure(
+                "3 share -> creator's open stream p50, against the push floor (reported)",
+                percentile(pushed, 50) * 1000,
+                "ms",
+                percentile(floor, 50) * 1000,
+                "push floor p50",
             ),
             Figure(
                 "3 share -> open stream p99 (reported)",

@@ -1,10 +1,16 @@
-"""The broker floor: a task that does nothing but say it ran, through the same Redis and worker."""
+"""The broker floors: a task that does nothing but say it ran, and one that writes one row first, through the same
+Redis and worker."""
 
 from functools import cache
 
 import redis
 from celery import shared_task
 from django.conf import settings
+from django.db import connection, transaction
+
+from inbox.sql import commit_without_waiting_for_flush
+
+from .urls import WRITE_FLOOR_TABLE
 
 PUBLISHED_KEY = "bench:published"
 
@@ -21,3 +27,14 @@ def count_broker_message(**kwargs) -> None:
 @shared_task(name="bench.noop")
 def noop(reply_key: str) -> None:
     bench_redis().rpush(reply_key, 1)
+
+
+@shared_task(name="bench.delivery_floor")
+def delivery_floor(channel: str, number: int) -> None:
+    """The least a delivery does: one row in its own transaction (committed without waiting for the flush, as the
+    product's deliveries are), then a wake-up published to the open stream that waits for it."""
+    with transaction.atomic():
+        commit_without_waiting_for_flush()
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {WRITE_FLOOR_TABLE} (user_id, body) VALUES (0, %s::jsonb)", [str(number)])
+    bench_redis().publish(channel, number)

@@ -1,8 +1,12 @@
-"""The product's URLs plus three bench-only views: the read floor, the write floor and an offset-paginated inbox."""
+"""The product's URLs plus four bench-only views: the read floor, the write floor, the push floor and an
+offset-paginated inbox."""
 
 import json
 
+import redis.asyncio
+from django.conf import settings
 from django.db import connection, transaction
+from django.http import StreamingHttpResponse
 from django.urls import include, path
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -42,6 +46,26 @@ class WriteFloorView(APIView):
         return Response({"id": row_id}, status=201)
 
 
+async def push_floor(request):
+    """The least an open stream does to push: relay each message published on ``?channel=`` as an SSE message,
+    reading no database (bench.delivery_floor publishes there)."""
+
+    async def relay():
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(request.GET["channel"])
+            yield ": ok\n\n"
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    yield f"event: floor\ndata: {int(message['data'])}\n\n"
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+    return StreamingHttpResponse(relay(), content_type="text/event-stream")
+
+
 class OffsetInbox(LimitOffsetPagination):
     default_limit = 20
 
@@ -55,6 +79,7 @@ class OffsetInboxView(InboxView):
 urlpatterns = [
     path("bench/floor/", FloorView.as_view()),
     path("bench/write-floor/", WriteFloorView.as_view()),
+    path("bench/push-floor/", push_floor),
     path("bench/inbox-offset/", OffsetInboxView.as_view()),
     path("", include("video_platform.urls")),
 ]
