@@ -21,6 +21,8 @@ def bench_redis() -> redis.Redis:
 
 
 def count_broker_message(**kwargs) -> None:
+    """One broker message taken by the worker (``task_received``): once all a stage's events are done, the
+    messages its publishers sent."""
     bench_redis().incr(PUBLISHED_KEY)
 
 
