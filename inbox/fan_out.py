@@ -80,7 +80,7 @@ def post_chunk_deliver(*, event_id: int, index: int) -> None:
             follower_ids = list(followers)
             blocked, muted = audience_facts(event.actor_id, followers)
             deliveries = policy.follower_deliveries(event.action, follower_ids, blocked_actor=blocked, muted=muted)
-            written = len(notifications_write(event, deliveries))
+            written = len(notifications_write(event, deliveries, claimed=True))
             EventChunk.objects.filter(pk=chunk.pk).update(notification_count=written)
             # The row update serialises the chunks of one event, so exactly one sees the last chunk land.
             Event.objects.filter(pk=event_id).update(
