@@ -3,7 +3,7 @@ applied to each inbox exactly once. A new post reaches its creator's followers i
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from video_platform.actions import ActionKind
@@ -69,8 +69,6 @@ def post_chunk_deliver(*, event_id: int, index: int) -> None:
     try:
         with transaction.atomic():
             commit_without_waiting_for_flush()
-            # Claiming the chunk first makes a concurrent duplicate wait here, then fail, writing nothing.
-            chunk = EventChunk.objects.create(event_id=event_id, index=index)
             event = Event.objects.get(pk=event_id)
             bounds = event.chunk_bounds
             lower = bounds[index - 1] if index else 0
@@ -80,16 +78,19 @@ def post_chunk_deliver(*, event_id: int, index: int) -> None:
             follower_ids = list(followers)
             blocked, muted = audience_facts(event.actor_id, followers)
             deliveries = policy.follower_deliveries(event.action, follower_ids, blocked_actor=blocked, muted=muted)
+            # Claiming the chunk before writing makes a concurrent duplicate wait here, then fail, writing nothing;
+            # under the claim every delivery becomes a row (or the chunk fails), so the count is known already.
+            EventChunk.objects.create(event_id=event_id, index=index, notification_count=len(deliveries))
             written = len(notifications_write(event, deliveries, claimed=True))
-            EventChunk.objects.filter(pk=chunk.pk).update(notification_count=written)
-            # The row update serialises the chunks of one event, so exactly one sees the last chunk land.
+            # One statement: the row update serialises the chunks of one event, and each sees the count the one
+            # before it left, so exactly one sees the last chunk land and marks the event done.
+            last = Q(chunks_done__gte=len(bounds) - 1, status=EventStatus.PENDING)
             Event.objects.filter(pk=event_id).update(
-                chunks_done=F("chunks_done") + 1, notification_count=F("notification_count") + written
+                chunks_done=F("chunks_done") + 1,
+                notification_count=F("notification_count") + written,
+                status=Case(When(last, then=Value(EventStatus.DONE)), default=F("status")),
+                done_at=Case(When(last, then=Value(timezone.now())), default=F("done_at")),
             )
-            if Event.objects.filter(pk=event_id, chunks_done__gte=len(bounds)).exists():
-                Event.objects.filter(pk=event_id, status=EventStatus.PENDING).update(
-                    status=EventStatus.DONE, done_at=timezone.now()
-                )
     except IntegrityError:
         if not EventChunk.objects.filter(event_id=event_id, index=index).exists():
             raise
