@@ -2,7 +2,7 @@
 applied to each inbox exactly once. A new post reaches its creator's followers in chunks, one task each."""
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
@@ -48,20 +48,23 @@ def event_deliver(*, event_id: int) -> None:
 
 
 def _post_chunk_bounds(creator_id: int) -> list[int]:
-    """Split the creator's followers into id ranges of POST_FAN_OUT_CHUNK_SIZE, one small query each."""
-    size = settings.POST_FAN_OUT_CHUNK_SIZE
-    followers = Follow.objects.filter(followee_id=creator_id).order_by("follower_id")
-    bounds, last = [], 0
-    while True:
-        chunk_end = followers.filter(follower_id__gt=last).values_list("follower_id", flat=True)[size - 1 : size]
-        upper = chunk_end.first()
-        if upper is None:
-            remaining_max = followers.filter(follower_id__gt=last).values_list("follower_id", flat=True).last()
-            if remaining_max is not None:
-                bounds.append(remaining_max)
-            return bounds
-        bounds.append(upper)
-        last = upper
+    """Split the creator's followers into id ranges of POST_FAN_OUT_CHUNK_SIZE: the last follower id of each.
+
+    One statement: each chunk's end is found from the one before by skipping a chunk of the index, and the
+    last follower closes the last range. A query per chunk cost a celebrity's post tens of milliseconds
+    before its first chunk could start.
+    """
+    table = Follow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE ends (follower_id) AS (SELECT 0 UNION ALL SELECT (SELECT f.follower_id FROM {table} f"
+            " WHERE f.followee_id = %s AND f.follower_id > ends.follower_id ORDER BY f.follower_id OFFSET %s LIMIT 1)"
+            " FROM ends WHERE ends.follower_id IS NOT NULL)"
+            f" SELECT follower_id FROM ends WHERE follower_id > 0 UNION SELECT max(follower_id) FROM {table}"
+            " WHERE followee_id = %s ORDER BY 1",
+            [creator_id, settings.POST_FAN_OUT_CHUNK_SIZE - 1, creator_id],
+        )
+        return [follower_id for (follower_id,) in cursor.fetchall() if follower_id is not None]
 
 
 def post_chunk_deliver(*, event_id: int, index: int) -> None:
