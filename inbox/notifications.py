@@ -107,12 +107,15 @@ def notifications_write(event: Event, deliveries: Sequence[Delivery], *, claimed
         )
     table = Notification._meta.db_table
     for delivery in grouped:
-        # One statement, so concurrent workers bumping the same open group keep an exact count.
+        # One statement, so concurrent workers bumping the same open group keep an exact count. The conflict
+        # target names the open-group key with its predicate, so it infers the unique (recipient, group_key)
+        # index whether that indexes every row or, partial, only the grouped ones that have a key.
         written += insert_columns(
             Notification,
             _columns(event, action, [delivery], now),
-            f"ON CONFLICT (recipient_id, group_key) DO UPDATE SET count = {table}.count + 1, "
-            "actor_id = excluded.actor_id, updated_at = excluded.updated_at RETURNING id, recipient_id",
+            "ON CONFLICT (recipient_id, group_key) WHERE group_key IS NOT NULL DO UPDATE SET "
+            f"count = {table}.count + 1, actor_id = excluded.actor_id, updated_at = excluded.updated_at "
+            "RETURNING id, recipient_id",
         )
     stream_log_notifications(written=written)
     return [notification_id for notification_id, _ in written]
