@@ -58,7 +58,7 @@ def _post_chunk_bounds(creator_id: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH RECURSIVE ends (follower_id) AS (SELECT 0 UNION ALL SELECT (SELECT f.follower_id FROM {table} f"
-            " WHERE f.followee_id = %s AND f.follower_id > ends.follower_id ORDER BY f.follower_id OFFSET %s LIMIT 1)"
+            " WHERE f.followee_id = %s AND f.follower_id > ends.follower_id ORDER BY f.follower_id LIMIT 1 OFFSET %s)"
             " FROM ends WHERE ends.follower_id IS NOT NULL)"
             f" SELECT follower_id FROM ends WHERE follower_id > 0 UNION SELECT max(follower_id) FROM {table}"
             " WHERE followee_id = %s ORDER BY 1",
