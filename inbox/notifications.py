@@ -13,7 +13,7 @@ from video_platform.notification_types import CATEGORY_OF_TYPE, NotificationType
 from . import policy
 from .models import Notification
 from .policy import Delivery
-from .sql import insert_rows
+from .sql import insert_columns
 from .stream_log import stream_log_notifications
 
 NOTIFICATION_COLUMNS = (
@@ -33,54 +33,89 @@ NOTIFICATION_COLUMNS = (
 )
 
 
-def _rows(event: Event, action: RecordedAction, deliveries: Sequence[Delivery], now) -> list[tuple]:
+def _columns(event: Event, action: RecordedAction, deliveries: Sequence[Delivery], now) -> dict[str, object]:
+    """The rows of NOTIFICATION_COLUMNS as one value per column (a list: a value per row; else one for all).
+
+    A chunk of a post's followers differs only in the recipient, so it costs a list of ids, not a row each.
+    """
+    if isinstance(deliveries, policy.SameDeliveries):
+        by_type = {deliveries.type: list(deliveries.recipient_ids)}
+    else:
+        by_type = {}
+        for delivery in deliveries:
+            by_type.setdefault(delivery.type, []).append(delivery.recipient_id)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    rows = []
-    for delivery in deliveries:
+    parts = [_type_columns(event, action, type_, recipient_ids, stamp) for type_, recipient_ids in by_type.items()]
+    if len(parts) == 1:
+        return parts[0]
+    columns = {}
+    for column in NOTIFICATION_COLUMNS:
+        values = [part[column] for part in parts]
+        if any(isinstance(value, list) for value in values) or any(value != values[0] for value in values):
+            sizes = [len(part["recipient_id"]) for part in parts]
+            values = [v if isinstance(v, list) else [v] * size for v, size in zip(values, sizes, strict=True)]
+            columns[column] = [value for part_values in values for value in part_values]
+        else:
+            columns[column] = values[0]
+    return columns
+
+
+def _type_columns(event: Event, action: RecordedAction, type_: NotificationType, recipient_ids: list[int], stamp):
+    grouped = policy.is_grouped(type_)
+    return {
+        "recipient_id": recipient_ids,
+        "type": type_.value,
+        "category": CATEGORY_OF_TYPE[type_],
+        "actor_id": event.actor_id if policy.shows_actor(type_) else None,
+        "video_id": event.video_id,
         # A message notification opens the chat the message landed in.
-        is_message = delivery.type == NotificationType.MESSAGE
-        conversation_id = action.conversations.get(delivery.recipient_id) if is_message else None
-        rows.append(
-            (
-                delivery.recipient_id,
-                delivery.type.value,
-                CATEGORY_OF_TYPE[delivery.type],
-                event.actor_id if delivery.shows_actor else None,
-                event.video_id,
-                conversation_id,
-                None if delivery.grouped else event.pk,
-                policy.excerpt_for(delivery.type, action.text),
-                1,
-                True,
-                f"{delivery.type.value}:{event.video_id}" if delivery.grouped else None,
-                stamp,
-                stamp,
-            )
-        )
-    return rows
+        "conversation_id": (
+            [action.conversations.get(uid) for uid in recipient_ids] if type_ == NotificationType.MESSAGE else None
+        ),
+        "event_id": None if grouped else event.pk,
+        "excerpt": policy.excerpt_for(type_, action.text),
+        "count": 1,
+        "unread": True,
+        "group_key": f"{type_.value}:{event.video_id}" if grouped else None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
 
 
-def notifications_write(event: Event, deliveries: Sequence[Delivery]) -> list[int]:
-    """Create ungrouped rows (once per event and recipient) and bump open groups; return the row ids."""
+def notifications_write(event: Event, deliveries: Sequence[Delivery], *, claimed: bool = False) -> list[int]:
+    """Create ungrouped rows (once per event and recipient) and bump open groups; return the row ids.
+
+    ``claimed``: the caller's transaction holds a claim that makes it the only writer of these rows (a post
+    chunk's EventChunk row), so ungrouped rows are inserted plainly: the unique (event, recipient) constraint
+    still stands, and a duplicate fails the transaction instead of being skipped. ON CONFLICT's speculative
+    insertion cost a quarter of PostgreSQL's work for a chunk.
+    """
     now, action = timezone.now(), event.action
     written = []  # (notification id, recipient id)
-    single = [d for d in deliveries if not d.grouped]
-    for start in range(0, len(single), 1000):
-        written += insert_rows(
+    if isinstance(deliveries, policy.SameDeliveries) and not deliveries.grouped:
+        single, grouped = deliveries, []
+    else:
+        single = [d for d in deliveries if not d.grouped]
+        grouped = [d for d in deliveries if d.grouped]
+    if single:
+        written += insert_columns(
             Notification,
-            NOTIFICATION_COLUMNS,
-            _rows(event, action, single[start : start + 1000], now),
-            "ON CONFLICT (event_id, recipient_id) DO NOTHING RETURNING id, recipient_id",
+            _columns(event, action, single, now),
+            "RETURNING id, recipient_id"
+            if claimed
+            else "ON CONFLICT (event_id, recipient_id) DO NOTHING RETURNING id, recipient_id",
         )
     table = Notification._meta.db_table
-    for delivery in (d for d in deliveries if d.grouped):
-        # One statement, so concurrent workers bumping the same open group keep an exact count.
-        written += insert_rows(
+    for delivery in grouped:
+        # One statement, so concurrent workers bumping the same open group keep an exact count. The conflict
+        # target names the open-group key with its predicate, so it infers the unique (recipient, group_key)
+        # index whether that indexes every row or, partial, only the grouped ones that have a key.
+        written += insert_columns(
             Notification,
-            NOTIFICATION_COLUMNS,
-            _rows(event, action, [delivery], now),
-            f"ON CONFLICT (recipient_id, group_key) DO UPDATE SET count = {table}.count + 1, "
-            "actor_id = excluded.actor_id, updated_at = excluded.updated_at RETURNING id, recipient_id",
+            _columns(event, action, [delivery], now),
+            "ON CONFLICT (recipient_id, group_key) WHERE group_key IS NOT NULL DO UPDATE SET "
+            f"count = {table}.count + 1, actor_id = excluded.actor_id, updated_at = excluded.updated_at "
+            "RETURNING id, recipient_id",
         )
     stream_log_notifications(written=written)
     return [notification_id for notification_id, _ in written]

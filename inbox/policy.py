@@ -24,7 +24,7 @@ most one notification per action: the first row of the table that reaches them w
 This module is pure: no database, no Django. The fan-out, the serializers and the templates all ask it.
 """
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from video_platform.actions import ActionKind, RecordedAction
@@ -48,6 +48,30 @@ def is_grouped(notification_type: str) -> bool:
 class Delivery:
     recipient_id: int
     type: NotificationType
+
+    @property
+    def shows_actor(self) -> bool:
+        return shows_actor(self.type)
+
+    @property
+    def grouped(self) -> bool:
+        return is_grouped(self.type)
+
+
+@dataclass(frozen=True)
+class SameDeliveries(Sequence[Delivery]):
+    """One notification type for many recipients: a chunk of a post's followers, without a Delivery each."""
+
+    type: NotificationType
+    recipient_ids: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.recipient_ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [Delivery(recipient_id, self.type) for recipient_id in self.recipient_ids[index]]
+        return Delivery(self.recipient_ids[index], self.type)
 
     @property
     def shows_actor(self) -> bool:
@@ -160,13 +184,25 @@ def follower_deliveries(
     *,
     blocked_actor: Collection[int],
     muted: Mapping[int, Collection[str]],
-) -> list[Delivery]:
+) -> SameDeliveries:
     """A new post's ``post`` notifications for one chunk of the creator's followers.
 
-    Followers the post mentions already got a ``mention`` and are skipped here.
+    Followers the post mentions already got a ``mention`` and are skipped here. Only the actor, the mentioned
+    and those who blocked or muted anyone can be left out, so the rule judges just them (a chunk has thousands
+    of followers and a handful of those) and every other follower gets the same delivery.
     """
-    candidates = ((uid, NotificationType.POST) for uid in follower_ids)
-    return _filtered(action, candidates, blocked_actor=blocked_actor, muted=muted, already=action.mentioned)
+    follower_ids = dict.fromkeys(follower_ids)  # in order, each once
+    maybe_left_out = {None, action.actor_id, *action.mentioned, *blocked_actor, *muted}
+    judged = _judged(
+        action,
+        ((uid, NotificationType.POST) for uid in maybe_left_out if uid in follower_ids),
+        blocked_actor=blocked_actor,
+        muted=muted,
+        already=action.mentioned,
+    )
+    left_out = maybe_left_out - {verdict.delivery.recipient_id for verdict in judged if verdict.delivered}
+    recipients = tuple(uid for uid in follower_ids if uid not in left_out)
+    return SameDeliveries(NotificationType.POST, recipients)
 
 
 def excerpt_for(notification_type: str, text: str) -> str:

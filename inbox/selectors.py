@@ -1,9 +1,10 @@
 """Reads of the inbox."""
 
+import json
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Count, JSONField, Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet
 
 from video_platform.actions import ActionKind
 from video_platform.celery import app as celery_app
@@ -18,27 +19,30 @@ from .rendering import NOTIFICATION_ROW
 def audience_facts(actor_id: int, user_ids: Iterable[int]) -> tuple[set[int], dict[int, list[str]]]:
     """Among ``user_ids``: who blocked the actor, and who muted which types, in one query.
 
-    A ``values_list`` queryset of ids is used as a subquery, sparing a thousand-parameter IN list.
+    A ``values_list`` queryset of ids is used as a subquery, sparing a thousand-parameter IN list. Plain SQL:
+    a post's fan-out asks once per chunk, and building the ORM's union cost more than running it.
     """
-    if not isinstance(user_ids, QuerySet):
+    if isinstance(user_ids, QuerySet):
+        among, among_params = user_ids.query.sql_with_params()
+    else:
         user_ids = list(user_ids)
         if not user_ids:
             return set(), {}
-    # One round trip for both facts, each row saying which fact it is.
-    mutes = (
-        Profile.objects.filter(user_id__in=user_ids)
-        .exclude(muted_types=[])
-        .values_list(Value(False), "user_id", "muted_types")
-    )
-    blocks = Block.objects.filter(blocked_id=actor_id, blocker_id__in=user_ids).values_list(
-        Value(True), "blocker_id", Value(None, output_field=JSONField())
+        among, among_params = ", ".join(["%s"] * len(user_ids)), user_ids
+    # One round trip for both facts, each row saying which fact it is (a block has no muted types).
+    profiles, blocks = Profile._meta.db_table, Block._meta.db_table
+    sql = (
+        f"SELECT user_id, muted_types FROM {profiles} WHERE user_id IN ({among}) AND muted_types <> %s UNION ALL"
+        f" SELECT blocker_id, NULL FROM {blocks} WHERE blocked_id = %s AND blocker_id IN ({among})"
     )
     blocked, muted = set(), {}
-    for is_block, user_id, muted_types in mutes.union(blocks, all=True):
-        if is_block:
-            blocked.add(user_id)
-        else:
-            muted[user_id] = muted_types
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*among_params, "[]", actor_id, *among_params])
+        for user_id, muted_types in cursor.fetchall():
+            if muted_types is None:
+                blocked.add(user_id)
+            else:
+                muted[user_id] = json.loads(muted_types) if isinstance(muted_types, str) else muted_types
     return blocked, muted
 
 

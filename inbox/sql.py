@@ -9,12 +9,30 @@ def insert_rows(model, columns: Sequence[str], rows: list[tuple], suffix: str = 
     """INSERT the rows in one statement (in batches off PostgreSQL); return what ``suffix`` RETURNs.
 
     Fan-outs write thousands of rows per transaction, where building model instances for bulk_create
-    would cost more than PostgreSQL's whole insert.
+    would cost more than PostgreSQL's whole insert. A column with one value in every row goes as that value.
     """
+    if not rows:
+        return []
+    values = {}
+    for index, (column, column_values) in enumerate(zip(columns, zip(*rows, strict=True), strict=True)):
+        first = column_values[0]
+        # The first column always goes as a list, so there is something to unnest.
+        constant = index and column_values.count(first) == len(column_values) and type(first) is not list
+        values[column] = first if constant else list(column_values)
+    return insert_columns(model, values, suffix)
+
+
+def insert_columns(model, columns: dict[str, object], suffix: str = "") -> list[tuple]:
+    """INSERT rows given by column: a list holds a value per row, anything else is one value for every row
+    (most of a fan-out's columns). At least one column must be a list. Returns what ``suffix`` RETURNs."""
     table = model._meta.db_table
+    names = ", ".join(columns)
     if connection.vendor == "postgresql":
-        batches = [_unnest_source(model, columns, rows)]
+        batches = [_unnest_source(model, columns)]
     else:
+        size = max(len(values) for values in columns.values() if isinstance(values, list))
+        per_row = [values if isinstance(values, list) else [values] * size for values in columns.values()]
+        rows = list(zip(*per_row, strict=True))
         row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
         batches = [
             (f"VALUES {', '.join([row_sql] * len(batch))}", [value for row in batch for value in row])
@@ -23,33 +41,39 @@ def insert_rows(model, columns: Sequence[str], rows: list[tuple], suffix: str = 
     returned = []
     with connection.cursor() as cursor:
         for source, params in batches:
-            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {source} {suffix}", params)
+            cursor.execute(f"INSERT INTO {table} ({names}) {source} {suffix}", params)
             if "RETURNING" in suffix:
                 returned += cursor.fetchall()
     return returned
 
 
-def _unnest_source(model, columns: Sequence[str], rows: list[tuple]) -> tuple[str, list]:
-    """The rows as one array per varying column and one value per constant one (most of a fan-out's).
+def _unnest_source(model, columns: dict[str, object]) -> tuple[str, list]:
+    """One array per varying column and one value per constant one.
 
     VALUES would take a placeholder per column and row, and the driver's parsing of thousands of them
     costs more than PostgreSQL's insert; this takes one parameter per column for any number of rows.
     """
     fields = {field.column: field for field in model._meta.concrete_fields}
     selected, constants, arrays, unnested = [], [], [], []
-    for index, column in enumerate(columns):
-        values = [row[index] for row in rows]
+    for column, values in columns.items():
         db_type = fields[column].db_type(connection)
-        # The first column (the recipient) always varies in the SQL, so unnest() has an array to expand.
-        if index == 0 or any(value != values[0] for value in values):
+        if isinstance(values, list):
             selected.append(f"u.{column}")
             unnested.append(column)
-            arrays.append((f"%s::{db_type}[]", values))
+            arrays.append((f"%s::{db_type}[]", _array_param(values)))
         else:
             selected.append(f"%s::{db_type}")
-            constants.append(values[0])
+            constants.append(values)
     sql = f"SELECT {', '.join(selected)} FROM unnest({', '.join(sql for sql, _ in arrays)}) AS u({', '.join(unnested)})"
     return sql, [*constants, *(values for _, values in arrays)]
+
+
+def _array_param(values: list):
+    """An array of integers as its text literal, which the driver sends as a string: its adapting a list
+    element by element cost more than the rest of a chunk's Python. Any other list is adapted as a list."""
+    if set(map(type, values)) == {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 def commit_without_waiting_for_flush() -> None:

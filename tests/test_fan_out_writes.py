@@ -1,11 +1,13 @@
 """The bulk write of notifications: every column lands on the right row, whatever varies between rows."""
 
 import pytest
+from django.db import IntegrityError
 
 from inbox import fan_out
-from inbox.models import Notification
+from inbox.models import EventChunk, Notification
 from video_platform import services
-from video_platform.models import Conversation
+from video_platform.models import Conversation, Event
+from video_platform.notification_types import CATEGORY_OF_TYPE
 
 from .factories import UserFactory, VideoFactory
 
@@ -49,3 +51,35 @@ def test_post_chunk_gives_every_follower_one_identical_post_row(settings):
     assert sorted(rows) == [(f.pk, "post", creator.pk, video.pk, "fresh", 1, True) for f in followers]
     video.event.refresh_from_db()
     assert (video.event.status, video.event.notification_count) == ("done", 4)
+
+
+def test_a_comment_with_a_mention_writes_each_type_its_own_columns():
+    creator, author, ana = UserFactory.create(), UserFactory.create(), UserFactory.create()
+    video = VideoFactory.create(creator=creator)
+    comment = services.comment_create(author=author, video=video, text=f"nice, @{ana.username}")
+    event = Event.objects.get(kind="comment", actor=author)
+    fan_out.event_deliver(event_id=event.pk)
+
+    rows = set(Notification.objects.values_list("recipient_id", "type", "category", "actor_id", "event_id", "excerpt"))
+    assert rows == {
+        (creator.pk, "comment", CATEGORY_OF_TYPE["comment"], author.pk, event.pk, comment.text),
+        (ana.pk, "mention", CATEGORY_OF_TYPE["mention"], author.pk, event.pk, comment.text),
+    }
+
+
+def test_a_chunk_written_again_without_its_claim_fails_instead_of_writing_twice(settings):
+    # A chunk's rows go in without ON CONFLICT under its claim: the unique (event, recipient) still holds them.
+    settings.POST_FAN_OUT_CHUNK_SIZE = 3
+    creator = UserFactory.create()
+    for follower in [UserFactory.create() for _ in range(2)]:
+        services.follow_create(follower=follower, followee=creator)
+    video = services.video_create(creator=creator, caption="fresh")
+    fan_out.event_deliver(event_id=video.event.pk)
+    fan_out.post_chunk_deliver(event_id=video.event.pk, index=0)
+    EventChunk.objects.filter(event=video.event).delete()  # the claim lost, its rows not
+
+    with pytest.raises(IntegrityError):
+        fan_out.post_chunk_deliver(event_id=video.event.pk, index=0)
+    assert Notification.objects.filter(event=video.event).count() == 2
+    video.event.refresh_from_db()
+    assert (video.event.chunks_done, video.event.notification_count) == (1, 2)

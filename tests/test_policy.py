@@ -117,12 +117,12 @@ def test_mention_in_a_caption_notifies_the_mentioned_user():
 def test_new_post_notifies_every_follower_with_a_post():
     action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     result = follower_deliveries(action, [ALICE, BOB, CAROL], blocked_actor=(), muted={})
-    assert result == [Delivery(ALICE, T.POST), Delivery(BOB, T.POST), Delivery(CAROL, T.POST)]
+    assert list(result) == [Delivery(ALICE, T.POST), Delivery(BOB, T.POST), Delivery(CAROL, T.POST)]
 
 
 def test_follower_mentioned_in_the_caption_gets_the_mention_not_a_second_post_notification():
     action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
-    assert follower_deliveries(action, [ALICE, BOB], blocked_actor=(), muted={}) == [Delivery(BOB, T.POST)]
+    assert list(follower_deliveries(action, [ALICE, BOB], blocked_actor=(), muted={})) == [Delivery(BOB, T.POST)]
 
 
 def test_sharing_your_own_video_notifies_nobody_by_link():
@@ -150,7 +150,7 @@ def test_commenting_on_your_own_video_notifies_only_those_you_mention():
 
 def test_a_post_never_notifies_its_creator_even_as_a_listed_follower():
     action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
-    assert follower_deliveries(action, [CREATOR, ALICE], blocked_actor=(), muted={}) == [Delivery(ALICE, T.POST)]
+    assert list(follower_deliveries(action, [CREATOR, ALICE], blocked_actor=(), muted={})) == [Delivery(ALICE, T.POST)]
 
 
 def test_creator_who_blocked_the_sharer_still_gets_the_anonymous_link_share():
@@ -207,7 +207,7 @@ def test_blocker_gets_no_mention_notification():
 
 def test_follower_who_blocked_the_creator_gets_no_post_notification():
     action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
-    assert follower_deliveries(action, [ALICE, BOB], blocked_actor={ALICE}, muted={}) == [Delivery(BOB, T.POST)]
+    assert list(follower_deliveries(action, [ALICE, BOB], blocked_actor={ALICE}, muted={})) == [Delivery(BOB, T.POST)]
 
 
 def test_muted_shares_are_not_delivered():
@@ -249,7 +249,17 @@ def test_a_muted_type_is_not_delivered(action, muted_type):
 def test_muted_posts_are_not_delivered_to_that_follower():
     action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR)
     result = follower_deliveries(action, [ALICE, BOB], blocked_actor=(), muted={ALICE: ["post"]})
-    assert result == [Delivery(BOB, T.POST)]
+    assert list(result) == [Delivery(BOB, T.POST)]
+
+
+def test_a_chunk_of_followers_is_judged_one_by_one_by_the_same_rule():
+    # The chunk path judges only the followers who could be left out; everyone else gets the same post.
+    action = RecordedAction(kind=ActionKind.POST, actor_id=CREATOR, creator_id=CREATOR, mentioned=frozenset({ALICE}))
+    followers = [CREATOR, ALICE, BOB, CAROL, 6, 7, 8, BOB]
+    blocked, muted = {CAROL, 99}, {6: ["like"], 7: ["post"], 98: ["post"]}
+    result = follower_deliveries(action, followers, blocked_actor=blocked, muted=muted)
+    assert list(result) == [Delivery(BOB, T.POST), Delivery(6, T.POST), Delivery(8, T.POST)]
+    assert len(result) == 3 and result[1] == Delivery(6, T.POST) and result.shows_actor and not result.grouped
 
 
 def test_muting_one_type_leaves_the_others_delivered():
