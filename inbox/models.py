@@ -87,7 +87,10 @@ class Notification(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event"),
-            models.UniqueConstraint(fields=["recipient", "group_key"], name="notification_open_group"),
+            # Only grouped rows have a key: a post's row, one per follower, costs this index nothing.
+            models.UniqueConstraint(
+                fields=["recipient", "group_key"], name="notification_open_group", condition=Q(group_key__isnull=False)
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "-updated_at", "-id"], name="inbox_by_recency"),
