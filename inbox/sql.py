@@ -60,7 +60,7 @@ def _unnest_source(model, columns: dict[str, object]) -> tuple[str, list]:
         if isinstance(values, list):
             selected.append(f"u.{column}")
             unnested.append(column)
-            arrays.append((f"%s::{db_type}[]", _array_param(values)))
+            arrays.append((f"%s::{db_type}[]", integer_array_param(values)))
         else:
             selected.append(f"%s::{db_type}")
             constants.append(values)
@@ -68,9 +68,10 @@ def _unnest_source(model, columns: dict[str, object]) -> tuple[str, list]:
     return sql, [*constants, *(values for _, values in arrays)]
 
 
-def _array_param(values: list):
+def integer_array_param(values):
     """An array of integers as its text literal, which the driver sends as a string: its adapting a list
     element by element cost more than the rest of a chunk's Python. Any other list is adapted as a list."""
+    values = list(values)
     if set(map(type, values)) == {int}:
         return "{" + ",".join(map(str, values)) + "}"
     return values

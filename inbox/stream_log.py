@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import live
 from .models import InboxStream, StreamEntry, StreamKind
-from .sql import insert_rows
+from .sql import insert_rows, integer_array_param
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +88,23 @@ def _writers_in_flight_wait() -> None:
             running = cursor.fetchone()[0]
 
 
-def _watched(user_ids: Iterable[int]) -> set[int]:
+def _watched(user_ids: set[int]) -> set[int]:
     """Which of these users' inboxes are watched, as a writer sees it (call inside the writing transaction)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", _WRITER_LOCK)
-    watched = InboxStream.objects.filter(user_id__in=list(user_ids), present_until__gt=timezone.now())
-    return set(watched.values_list("user_id", flat=True))
+    if not user_ids:
+        return set()
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        watched = InboxStream.objects.filter(user_id__in=user_ids, present_until__gt=now)
+        return set(watched.values_list("user_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", _WRITER_LOCK)
+        # One array parameter for a chunk's thousands of recipients.
+        table = InboxStream._meta.db_table
+        cursor.execute(
+            f"SELECT user_id FROM {table} WHERE user_id = ANY(%s::bigint[]) AND present_until > %s",
+            [integer_array_param(user_ids), now],
+        )
+        return {user_id for (user_id,) in cursor.fetchall()}
 
 
 def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
@@ -111,40 +121,40 @@ def _stream_reserve(counts: dict[int, int]) -> dict[int, int]:
     return {user_id: last - counts[user_id] + 1 for user_id, last in reserved}
 
 
-@transaction.atomic(savepoint=False)
 def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
-    """Append (recipient, kind, notification id) entries to the streams of the recipients who are watched; wake
-    them on commit."""
-    watched = _watched({recipient_id for recipient_id, _, _ in entries}) if entries else set()
+    """Append (recipient, kind, notification id) entries to the recipients' streams; wake them on commit."""
+    if not entries:
+        return
     counts: dict[int, int] = {}
     for recipient_id, _, _ in entries:
-        if recipient_id in watched:
-            counts[recipient_id] = counts.get(recipient_id, 0) + 1
-    if not counts:
-        return
+        counts[recipient_id] = counts.get(recipient_id, 0) + 1
     next_seq = _stream_reserve(counts)
     rows, now = [], timezone.now()
     for recipient_id, kind, notification_id in entries:
-        if recipient_id in watched:
-            seq = next_seq[recipient_id]
-            rows.append((recipient_id, seq, kind.value, notification_id, now))
-            next_seq[recipient_id] = seq + 1
+        seq = next_seq[recipient_id]
+        rows.append((recipient_id, seq, kind.value, notification_id, now))
+        next_seq[recipient_id] = seq + 1
     insert_rows(StreamEntry, STREAM_ENTRY_COLUMNS, rows)
     transaction.on_commit(lambda: live.publish(counts))
 
 
+@transaction.atomic(savepoint=False)
 def stream_log_notifications(*, written: Sequence[tuple[int, int]]) -> None:
-    """Each created or bumped notification (id, recipient id) goes on its recipient's stream, then their
-    new unread count."""
+    """Each created or bumped notification (id, recipient id) of a watched inbox goes on its recipient's stream,
+    then their new unread count."""
+    watched = _watched({recipient_id for _, recipient_id in written})
     entries = []
-    for notification_id, recipient_id in sorted(written, key=lambda pair: (pair[1], pair[0])):
+    for recipient_id, notification_id in sorted((recipient, id_) for id_, recipient in written if recipient in watched):
         entries.append((recipient_id, StreamKind.NOTIFICATION, notification_id))
         entries.append((recipient_id, StreamKind.UNREAD_COUNT, None))
     _stream_append(entries)
 
 
+@transaction.atomic(savepoint=False)
 def stream_log_unread_count(*, user_ids: Iterable[int]) -> None:
-    _stream_append([(user_id, StreamKind.UNREAD_COUNT, None) for user_id in sorted(set(user_ids))])
+    """A new unread count on the streams of these users whose inboxes are watched."""
+    watched = _watched(set(user_ids))
+    _stream_append([(user_id, StreamKind.UNREAD_COUNT, None) for user_id in sorted(watched)])
 
 
 def stream_log_prune(*, older_than: timedelta | None = None) -> int:
