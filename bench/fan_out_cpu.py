@@ -65,7 +65,9 @@ def recreate_database(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--followers", type=int, default=100_000)
-    parser.add_argument("--chunk", type=int, default=1000, help="followers per chunk (POST_FAN_OUT_CHUNK_SIZE)")
+    parser.add_argument(
+        "--chunk", type=int, default=4000, help="followers per chunk (POST_FAN_OUT_CHUNK_SIZE, 4000 by default)"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
