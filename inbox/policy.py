@@ -44,9 +44,9 @@ def is_grouped(notification_type: str) -> bool:
     return notification_type in GROUPED_TYPES
 
 
-@dataclass(frozen=True)
-class Delivery:
-    recipient_id: int
+class _OfOneType:
+    """What the rule says of the notification type that a delivery, or many of one type, carries."""
+
     type: NotificationType
 
     @property
@@ -59,7 +59,13 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class SameDeliveries(Sequence[Delivery]):
+class Delivery(_OfOneType):
+    recipient_id: int
+    type: NotificationType
+
+
+@dataclass(frozen=True)
+class SameDeliveries(_OfOneType, Sequence[Delivery]):
     """One notification type for many recipients: a chunk of a post's followers, without a Delivery each."""
 
     type: NotificationType
@@ -72,14 +78,6 @@ class SameDeliveries(Sequence[Delivery]):
         if isinstance(index, slice):
             return [Delivery(recipient_id, self.type) for recipient_id in self.recipient_ids[index]]
         return Delivery(self.recipient_ids[index], self.type)
-
-    @property
-    def shows_actor(self) -> bool:
-        return shows_actor(self.type)
-
-    @property
-    def grouped(self) -> bool:
-        return is_grouped(self.type)
 
 
 def _direct_candidates(action: RecordedAction) -> list[tuple[int, NotificationType]]:
