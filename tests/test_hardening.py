@@ -309,6 +309,12 @@ def test_the_project_refuses_to_start_without_a_secret_key_outside_debug():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_the_project_refuses_a_replay_window_an_open_stream_would_outlive():
+    result = manage("check", env=production_env(INBOX_STREAM_REPLAY_SECONDS="20"))
+    assert result.returncode != 0
+    assert "INBOX_STREAM_REPLAY_SECONDS must be at least twice" in result.stderr
+
+
 PRINT_SETTINGS = """
 import django, json
 django.setup()

@@ -217,6 +217,9 @@ INBOX_STREAM_KEEPALIVE_SECONDS = env.float("INBOX_STREAM_KEEPALIVE_SECONDS", def
 # A user's stream log is written while their inbox is watched (an open stream, an inbox page read) and this
 # long after: a client back within it replays exactly (Last-Event-ID, ?since=); one away longer starts afresh.
 INBOX_STREAM_REPLAY_SECONDS = env.int("INBOX_STREAM_REPLAY_SECONDS", default=600)
+if INBOX_STREAM_REPLAY_SECONDS < 2 * INBOX_STREAM_KEEPALIVE_SECONDS:
+    # An open stream renews its watch at keep-alives: a shorter window would lapse while it is open.
+    raise ImproperlyConfigured("INBOX_STREAM_REPLAY_SECONDS must be at least twice INBOX_STREAM_KEEPALIVE_SECONDS.")
 # Followers per chunked fan-out task of a new post (bench/README.md: 4000 measured faster than 1000 or 2000).
 POST_FAN_OUT_CHUNK_SIZE = env.int("POST_FAN_OUT_CHUNK_SIZE", default=4000)
 
