@@ -139,7 +139,7 @@ class InboxStreamAdmin(admin.ModelAdmin):
     list_display = ("user", "last_seq", "present_from_seq", "present_until")
     search_fields = ("user__username",)
     list_select_related = ("user",)
-    readonly_fields = ("user", "last_seq", "present_from_seq", "present_until")
+    readonly_fields = list_display  # written by delivery and by watching, never by hand
 
 
 @admin.register(StreamEntry)
