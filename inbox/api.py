@@ -1,7 +1,6 @@
 """Inbox API: notifications, read state, unread counts and event status."""
 
 import dataclasses
-from datetime import UTC, datetime
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -15,12 +14,6 @@ from video_platform.notification_types import INBOX_FILTERS
 
 from . import reading, rendering, selectors, stream_log
 from .models import Notification
-
-
-def _timestamp(moment: datetime) -> str:
-    """What DRF's DateTimeField answers for a stored time under TIME_ZONE = "UTC" (ISO 8601, "Z"), without
-    its settings and current-time-zone lookups: 40 of these per inbox page cost as much as the query."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class NotificationVideoSerializer(VideoBriefSerializer):
@@ -46,10 +39,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, row: rendering.NotificationRow) -> dict:
-        shown = rendering.notification_render(row)
-        data = {name: getattr(shown, name) for name in self.Meta.fields}
-        data["created_at"], data["updated_at"] = _timestamp(shown.created_at), _timestamp(shown.updated_at)
-        return data
+        return rendering.notification_json(row)
 
 
 class UnreadCountSerializer(serializers.Serializer):

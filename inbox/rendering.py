@@ -5,8 +5,8 @@ the line says and what it may quote. Its input is a row of NOTIFICATION_ROW, as 
 (selectors.inbox_notification_rows), or notification_row() of a model instance (admin).
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import TypedDict
 
 from . import policy
@@ -77,6 +77,20 @@ def notification_render(row: NotificationRow) -> RenderedNotification:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def _timestamp(moment: datetime) -> str:
+    """What DRF's DateTimeField answers for a stored time under TIME_ZONE = "UTC" (ISO 8601, "Z"), without
+    its settings and current-time-zone lookups: 40 of these per inbox page cost as much as the query."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def notification_json(row: NotificationRow) -> dict:
+    """The notification's JSON, as the API answers it and the live stream sends it."""
+    shown = notification_render(row)
+    data = {field.name: getattr(shown, field.name) for field in fields(RenderedNotification)}
+    data["created_at"], data["updated_at"] = _timestamp(shown.created_at), _timestamp(shown.updated_at)
+    return data
 
 
 def notification_row(notification: Notification) -> NotificationRow:

@@ -129,7 +129,8 @@ _UNREAD_COUNTS_SQL = (
 
 
 def inbox_unread_counts(*, user) -> dict:
-    """``{total, by_category, capped}``, counted over the partial unread index, no counter kept on write.
+    """``{total, by_category, capped}`` of a user (or a user id), counted over the partial unread index, no
+    counter kept on write.
 
     Each category is exact up to UNREAD_COUNT_CAP and reads as the cap past it; ``total`` likewise, and
     ``capped`` is true when the total is over the cap (so a category shown at the cap may be more). A
@@ -137,7 +138,7 @@ def inbox_unread_counts(*, user) -> dict:
     query cost more than running it.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_UNREAD_COUNTS_SQL, [user.pk, *CATEGORIES])
+        cursor.execute(_UNREAD_COUNTS_SQL, [user if isinstance(user, int) else user.pk, *CATEGORIES])
         counted = dict(cursor.fetchall())
     total = sum(counted.values())  # each category counted to CAP + 1 at most: over the cap iff the true total is
     by_category = {category: min(counted[category], UNREAD_COUNT_CAP) for category in CATEGORIES}

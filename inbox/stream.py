@@ -6,14 +6,15 @@ text/event-stream``). Messages: ``event: notification`` with the API's notificat
 share) and ``event: unread_count`` with ``{total, by_category, capped}``. Every message's ``id:`` is the user's
 stream sequence number; reconnecting with ``Last-Event-ID`` replays the log after it. ``: ok`` is sent on
 connect and as a keep-alive.
+
+What a writer pushes (``live.Push``) is sent as it comes when it continues the stream; anything else (a gap,
+a wake-up, a quiet keep-alive interval) makes the stream read its log from the database.
 """
 
-import json
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,43 +23,37 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import live, selectors, stream_log
-from .api import NotificationSerializer
-from .models import StreamEntry, StreamKind
+from .models import StreamEntry
 
 # Log entries read per database round trip; a long-missed stream catches up in several.
 BATCH_SIZE = 500
 
 
-def _entries_after(user, seq: int) -> list[StreamEntry]:
-    return list(StreamEntry.objects.filter(recipient=user, seq__gt=seq).order_by("seq")[:BATCH_SIZE])
-
-
-def _sse(*, seq: int, event: str, data: dict) -> str:
-    return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n"
-
-
 def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
-    """The messages for the log after ``seq``, the new position, and whether more entries wait.
-
-    A notification bumped several times is sent once, as it is now, under its latest id; several
-    unread-count changes are sent once, with the latest id and the count as it is now.
-    """
-    entries = _entries_after(user, seq)
+    """The messages for the log after ``seq``, the new position, and whether more entries wait."""
+    entries = list(
+        StreamEntry.objects.filter(recipient=user, seq__gt=seq)
+        .order_by("seq")
+        .values_list("seq", "kind", "notification_id")[:BATCH_SIZE]
+    )
     if not entries:
         return [], seq, False
-    latest_of_notification = {e.notification_id: e.seq for e in entries if e.kind == StreamKind.NOTIFICATION}
-    unread_seq = max((e.seq for e in entries if e.kind == StreamKind.UNREAD_COUNT), default=None)
-    notifications = selectors.inbox_notification_rows(user=user).filter(pk__in=latest_of_notification)
-    rendered = {n["id"]: n for n in NotificationSerializer(notifications, many=True).data}
-    messages = [
-        (entry_seq, "notification", rendered[notification_id])
-        for notification_id, entry_seq in latest_of_notification.items()
-        if notification_id in rendered
-    ]
-    if unread_seq is not None:
-        messages.append((unread_seq, "unread_count", selectors.inbox_unread_counts(user=user)))
-    messages.sort(key=lambda message: message[0])
-    return [_sse(seq=s, event=e, data=d) for s, e, d in messages], entries[-1].seq, len(entries) == BATCH_SIZE
+    messages = stream_log.stream_messages(user_id=user.pk, entries=entries)
+    return messages, entries[-1][0], len(entries) == BATCH_SIZE
+
+
+def _pushed_after(pushes: list[live.Push | None], seq: int) -> tuple[list[str], int, bool]:
+    """The pushed messages that continue the stream after ``seq``, the new position, and whether the log must be
+    read: after a wake-up, a gap (pushes of two writers crossing), or a wait that brought nothing."""
+    messages = []
+    for push in pushes:
+        if push is not None and push.last <= seq:
+            continue  # already sent, from an earlier read of the log
+        if push is None or push.first != seq + 1:
+            return messages, seq, True
+        messages += push.messages
+        seq = push.last
+    return messages, seq, not pushes
 
 
 def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
@@ -69,7 +64,8 @@ def _opening(user, last_event_id: int | None) -> tuple[list[str], int]:
     if last_event_id is not None and selectors.inbox_stream_replayable_after(user=user, seq=last_event_id):
         return [], last_event_id
     position = selectors.inbox_stream_position(user=user)
-    return [_sse(seq=position, event="unread_count", data=selectors.inbox_unread_counts(user=user))], position
+    counts = selectors.inbox_unread_counts(user=user)
+    return [stream_log.sse_message(seq=position, event="unread_count", data=counts)], position
 
 
 def _messages_watched(user, seq: int) -> tuple[list[str], int, bool]:
@@ -93,11 +89,16 @@ async def _event_stream(user, last_event_id: int | None):
         for message in messages:
             yield message
         last_write = last_watched = time.monotonic()
+        read_log = True  # a replay starts from the log
         while True:
-            read = _messages_after
-            if time.monotonic() - last_watched >= settings.INBOX_STREAM_KEEPALIVE_SECONDS:
-                read, last_watched = _messages_watched, time.monotonic()
-            messages, position, more = await sync_to_async(_read_and_disconnect)(read, user, position)
+            watch_due = time.monotonic() - last_watched >= settings.INBOX_STREAM_KEEPALIVE_SECONDS
+            if read_log or watch_due:
+                read = _messages_after
+                if watch_due:
+                    read, last_watched = _messages_watched, time.monotonic()
+                messages, position, read_log = await sync_to_async(_read_and_disconnect)(read, user, position)
+            else:
+                messages, position, read_log = _pushed_after(await wakeup.wait(), position)
             for message in messages:
                 yield message
             if messages:
@@ -105,8 +106,6 @@ async def _event_stream(user, last_event_id: int | None):
             elif time.monotonic() - last_write >= settings.INBOX_STREAM_KEEPALIVE_SECONDS:
                 yield ": ok\n\n"
                 last_write = time.monotonic()
-            if not more:
-                await wakeup.wait()
 
 
 def _stream_user(request: HttpRequest):

@@ -1,22 +1,26 @@
 """Each user's stream log: what changed in their inbox, in commit order, for the live stream to send and for a
-returning client (``Last-Event-ID``, ``?since=``) to replay. Written in the transaction that changes the inbox.
+returning client (``Last-Event-ID``, ``?since=``) to replay. Written in the transaction that changes the inbox;
+after it commits, the writer pushes the new entries' messages to the streams open on them (``live``).
 
 Only for users whose inbox is watched (presence): an open stream or an inbox page read, within the replay window
 (INBOX_STREAM_REPLAY_SECONDS). Most of a celebrity's followers are not looking when she posts, so their share of
 the fan-out is one notification row each, not that row plus two log entries and a sequence bump.
 """
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from . import live
+from . import live, selectors
 from .models import InboxStream, StreamEntry, StreamKind
+from .rendering import notification_json
 from .sql import insert_rows, integer_array_param
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,11 @@ _WRITERS_IN_FLIGHT_SQL = (
 )
 # A writer is one fan-out chunk or one delivery; one still running after this is stuck, and is not waited for.
 _WRITERS_WAIT_SECONDS = 30
+# Streams a writer renders its entries for after one commit; any more open streams get a wake-up and read the log.
+PUSH_RENDERED_MAX = 100
+
+# A log entry as the stream reads it: (seq, kind, notification id or None).
+Entry = tuple[int, str, int | None]
 
 
 def _replay_window() -> timedelta:
@@ -135,7 +144,53 @@ def _stream_append(entries: list[tuple[int, StreamKind, int | None]]) -> None:
         rows.append((recipient_id, seq, kind.value, notification_id, now))
         next_seq[recipient_id] = seq + 1
     insert_rows(StreamEntry, STREAM_ENTRY_COLUMNS, rows)
-    transaction.on_commit(lambda: live.publish(counts))
+    written: dict[int, list[Entry]] = {}
+    for recipient_id, seq, kind, notification_id, _ in rows:
+        written.setdefault(recipient_id, []).append((seq, kind, notification_id))
+    transaction.on_commit(lambda: _stream_push(written))
+
+
+def _stream_push(written: dict[int, list[Entry]]) -> None:
+    """After the commit, send each open stream among these users the messages of its new entries, rendered as a
+    read of the log renders them, so it need not read the database; past PUSH_RENDERED_MAX streams, or if
+    rendering fails, a wake-up to read the log instead."""
+    pushes: dict[int, live.Push | None] = {}
+    try:
+        for user_id in live.listening(written):
+            entries, pushes[user_id] = written[user_id], None
+            if len(pushes) <= PUSH_RENDERED_MAX:
+                messages = stream_messages(user_id=user_id, entries=entries)
+                pushes[user_id] = live.Push(first=entries[0][0], last=entries[-1][0], messages=messages)
+    except DatabaseError:
+        logger.warning("could not render stream messages: waking the streams to read the log", exc_info=True)
+        pushes = dict.fromkeys(pushes)
+    live.publish(pushes)
+
+
+def sse_message(*, seq: int, event: str, data: dict) -> str:
+    return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n"
+
+
+def stream_messages(*, user_id: int, entries: Sequence[Entry]) -> list[str]:
+    """The stream's messages for these log entries of one user, in log order, whether the stream read them or
+    their writer pushed them.
+
+    A notification bumped several times is sent once, as it is now, under its latest id; several
+    unread-count changes are sent once, with the latest id and the count as it is now.
+    """
+    latest_of_notification = {id_: seq for seq, kind, id_ in entries if kind == StreamKind.NOTIFICATION}
+    unread_seq = max((seq for seq, kind, _ in entries if kind == StreamKind.UNREAD_COUNT), default=None)
+    rows = selectors.inbox_notification_rows(user=user_id).filter(pk__in=latest_of_notification)
+    rendered = {row["id"]: notification_json(row) for row in rows}
+    messages = [
+        (seq, "notification", rendered[notification_id])
+        for notification_id, seq in latest_of_notification.items()
+        if notification_id in rendered
+    ]
+    if unread_seq is not None:
+        messages.append((unread_seq, "unread_count", selectors.inbox_unread_counts(user=user_id)))
+    messages.sort(key=lambda message: message[0])
+    return [sse_message(seq=seq, event=event, data=data) for seq, event, data in messages]
 
 
 @transaction.atomic(savepoint=False)

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from inbox import stream_log
+from inbox import live, stream_log
 from inbox.models import InboxStream
+from inbox.stream import _pushed_after
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -80,6 +81,26 @@ def _share(sharer, video, **data) -> dict:
     response = api_client(sharer).post(f"/api/videos/{video.pk}/shares/", data, format="json")
     assert response.status_code == 201, response.content
     return wait_for_event(api_client(sharer), response.json()["event_id"])
+
+
+def _push(first: int, last: int) -> live.Push:
+    return live.Push(first=first, last=last, messages=[f"id: {seq}\n\n" for seq in range(first, last + 1)])
+
+
+@pytest.mark.parametrize(
+    ("pushes", "after", "sent", "reads_log"),
+    [
+        pytest.param([_push(4, 5), _push(6, 6)], 3, [4, 5, 6], False, id="pushes-that-continue-are-sent"),
+        pytest.param([_push(2, 3), _push(4, 4)], 3, [4], False, id="a-push-already-read-is-skipped"),
+        pytest.param([_push(5, 5)], 3, [], True, id="a-gap-reads-the-log"),
+        pytest.param([_push(4, 4), None, _push(5, 5)], 3, [4], True, id="a-wake-up-reads-the-log"),
+        pytest.param([], 3, [], True, id="a-quiet-wait-reads-the-log"),
+    ],
+)
+def test_a_stream_sends_pushes_only_while_they_continue_it(pushes, after, sent, reads_log):
+    messages, position, must_read = _pushed_after(pushes, after)
+    assert [int(message.split()[1]) for message in messages] == sent
+    assert (position, must_read) == (sent[-1] if sent else after, reads_log)
 
 
 def test_stream_needs_credentials(client):

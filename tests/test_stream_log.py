@@ -1,5 +1,6 @@
 """The per-user stream log behind /api/inbox/stream/, written with the notifications it announces."""
 
+import json
 import threading
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from inbox import fan_out, live, reading, selectors, stream_log
 from inbox.models import InboxStream, Notification, StreamEntry
+from inbox.stream import _messages_after
 from video_platform.services import video_share
 
 from .factories import UserFactory, VideoFactory
@@ -105,26 +107,100 @@ def test_prune_forgets_entries_past_the_replay_window():
     assert [seq for seq, _, _ in _entries(creator)] == [2]
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="stream wake-ups go through Redis pub/sub only with REDIS_URL")
-def test_publish_wakes_a_listening_stream_and_sends_nothing_to_a_closed_one():
-    listening, closed = 900_001, 900_002
+@pytest.fixture
+def pubsub():
+    """Subscribe to users' stream channels as an open stream does (``open``), or only observe them without
+    opening a stream (``observe``: a pattern subscription is not counted by PUBSUB NUMSUB)."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    stream = client.pubsub()
-    stream.subscribe(live.channel_name(listening))
-    # A pattern subscription is not counted by PUBSUB NUMSUB: it sees a PUBLISH without opening a stream.
-    observer = client.pubsub()
-    observer.psubscribe(live.channel_name(closed))
-    for pubsub in (stream, observer):
-        assert pubsub.get_message(timeout=1)["type"] in ("subscribe", "psubscribe")
-    try:
-        live.publish([listening, closed])
-        woken = stream.get_message(ignore_subscribe_messages=True, timeout=2)
-        assert woken["channel"] == live.channel_name(listening).encode()
-        assert observer.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
-    finally:
-        stream.close()
-        observer.close()
-        client.close()
+    opened = []
+
+    def subscribe(user, *, observe=False):
+        opened.append(client.pubsub())
+        subscribe = opened[-1].psubscribe if observe else opened[-1].subscribe
+        subscribe(live.channel_name(user.pk))
+        assert opened[-1].get_message(timeout=1)["type"] in ("subscribe", "psubscribe")
+        return opened[-1]
+
+    yield subscribe
+    for each in opened:
+        each.close()
+    client.close()
+
+
+def _pushed(subscription) -> live.Push | None:
+    message = subscription.get_message(ignore_subscribe_messages=True, timeout=2)
+    assert message is not None, "nothing was published"
+    return live.Push.decode(message["data"])
+
+
+def _tag_share_delivered(sharer, video, tagged, django_capture_on_commit_callbacks):
+    share = video_share(sharer=sharer, video=video, channel="tag", tagged=[tagged])
+    with django_capture_on_commit_callbacks(execute=True):
+        fan_out.event_deliver(event_id=share.event.pk)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
+def test_a_delivery_pushes_to_each_open_stream_the_messages_a_read_of_its_log_gives(
+    pubsub, django_capture_on_commit_callbacks
+):
+    creator, tagged, sharer = UserFactory.create(), UserFactory.create(), UserFactory.create(username="sharer_x")
+    for user in (creator, tagged):
+        stream_log.stream_watched(user_id=user.pk)
+    creator_stream, tagged_stream = pubsub(creator), pubsub(tagged)
+    _tag_share_delivered(sharer, VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks)
+    for user, stream in ((creator, creator_stream), (tagged, tagged_stream)):
+        push = _pushed(stream)
+        assert (push.first, push.last) == (2, 3)  # after the watch's opening unread count
+        logged, position, _ = _messages_after(user, 1)
+        assert (push.messages, position) == (logged, 3)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
+def test_a_pushed_share_names_the_sharer_to_the_tagged_user_and_never_to_the_creator(
+    pubsub, django_capture_on_commit_callbacks
+):
+    creator, tagged, sharer = UserFactory.create(), UserFactory.create(), UserFactory.create(username="sharer_y")
+    for user in (creator, tagged):
+        stream_log.stream_watched(user_id=user.pk)
+    creator_stream, tagged_stream = pubsub(creator), pubsub(tagged)
+    _tag_share_delivered(sharer, VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks)
+    to_creator, to_tagged = _pushed(creator_stream).messages, _pushed(tagged_stream).messages
+    notification = json.loads(to_creator[0].split("data: ", 1)[1])
+    assert (notification["type"], notification["actor"]) == ("share", None)
+    assert "sharer_y" not in "".join(to_creator)
+    notification = json.loads(to_tagged[0].split("data: ", 1)[1])
+    assert (notification["type"], notification["actor"]["username"]) == ("tag", "sharer_y")
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
+def test_a_delivery_pushes_nothing_to_a_watched_inbox_without_an_open_stream(
+    pubsub, django_capture_on_commit_callbacks
+):
+    creator, tagged = UserFactory.create(), UserFactory.create()
+    stream_log.stream_watched(user_id=creator.pk)
+    observer = pubsub(creator, observe=True)
+    _tag_share_delivered(
+        UserFactory.create(), VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks
+    )
+    assert observer.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
+    assert [kind for _, kind, _ in _entries(creator)] == ["unread_count", "notification", "unread_count"]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
+def test_past_the_rendering_limit_open_streams_get_a_wake_up_to_read_their_log(
+    pubsub, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(stream_log, "PUSH_RENDERED_MAX", 1)
+    creator, tagged = UserFactory.create(), UserFactory.create()
+    for user in (creator, tagged):
+        stream_log.stream_watched(user_id=user.pk)
+    streams = {user.pk: pubsub(user) for user in (creator, tagged)}
+    _tag_share_delivered(
+        UserFactory.create(), VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks
+    )
+    pushed = {user_id: _pushed(stream) for user_id, stream in streams.items()}
+    first, second = sorted(pushed)
+    assert pushed[first] is not None and pushed[second] is None
 
 
 @pytest.mark.django_db(transaction=True)
