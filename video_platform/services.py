@@ -357,7 +357,7 @@ def _video_share_count_increment(video: Video) -> int:
         return cursor.fetchone()[0]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a part of its caller's transaction: no savepoint round trips
 def shares_release(*, shares: QuerySet, now: datetime) -> int:
     """Add held-back shares to their videos' public counts, stamped ``now``; each is counted exactly once.
 
