@@ -112,6 +112,18 @@ def inbox_notification_rows(
     return rows
 
 
+def notification_rows_of(*, keys: Iterable[tuple[int, int]]) -> QuerySet:
+    """The notifications of these (recipient id, notification id) pairs as rows of rendering.NOTIFICATION_ROW
+    with their ``recipient_id``, in one query (several users' stream messages at once). It may return a row of
+    one pair's notification id under another of the recipients: the caller matches rows to its pairs."""
+    keys = list(keys)
+    rows = Notification.objects.values("recipient_id", *NOTIFICATION_ROW)
+    if not keys:
+        return rows.none()
+    recipient_ids, notification_ids = zip(*keys, strict=True)
+    return rows.filter(recipient_id__in=set(recipient_ids), pk__in=notification_ids)
+
+
 # Unread counts are exact up to this, as Mastodon caps its count; past it they read as the cap, `capped: true`.
 UNREAD_COUNT_CAP = 999
 

@@ -38,7 +38,7 @@ def _messages_after(user, seq: int) -> tuple[list[str], int, bool]:
     )
     if not entries:
         return [], seq, False
-    messages = stream_log.stream_messages(user_id=user.pk, entries=entries)
+    messages = stream_log.stream_messages(entries_by_user={user.pk: entries})[user.pk]
     return messages, entries[-1][0], len(entries) == BATCH_SIZE
 
 

@@ -10,7 +10,7 @@ the fan-out is one notification row each, not that row plus two log entries and 
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -154,16 +154,17 @@ def _stream_push(written: dict[int, list[Entry]]) -> None:
     """After the commit, send each open stream among these users the messages of its new entries, rendered as a
     read of the log renders them, so it need not read the database; past PUSH_RENDERED_MAX streams, or if
     rendering fails, a wake-up to read the log instead."""
-    pushes: dict[int, live.Push | None] = {}
+    listening = live.listening(written)
+    rendered_for = {user_id: written[user_id] for user_id in listening[:PUSH_RENDERED_MAX]}
     try:
-        for user_id in live.listening(written):
-            entries, pushes[user_id] = written[user_id], None
-            if len(pushes) <= PUSH_RENDERED_MAX:
-                messages = stream_messages(user_id=user_id, entries=entries)
-                pushes[user_id] = live.Push(first=entries[0][0], last=entries[-1][0], messages=messages)
+        messages = stream_messages(entries_by_user=rendered_for)
     except DatabaseError:
         logger.warning("could not render stream messages: waking the streams to read the log", exc_info=True)
-        pushes = dict.fromkeys(pushes)
+        messages = {}
+    pushes: dict[int, live.Push | None] = dict.fromkeys(listening)
+    for user_id, entries in rendered_for.items():
+        if user_id in messages:
+            pushes[user_id] = live.Push(first=entries[0][0], last=entries[-1][0], messages=messages[user_id])
     live.publish(pushes)
 
 
@@ -171,26 +172,33 @@ def sse_message(*, seq: int, event: str, data: dict) -> str:
     return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n"
 
 
-def stream_messages(*, user_id: int, entries: Sequence[Entry]) -> list[str]:
-    """The stream's messages for these log entries of one user, in log order, whether the stream read them or
-    their writer pushed them.
+def stream_messages(*, entries_by_user: Mapping[int, Sequence[Entry]]) -> dict[int, list[str]]:
+    """Each user's stream messages for these log entries of theirs, in log order, whether the stream read them or
+    their writer pushes them: the notifications in one query, an unread count per user.
 
     A notification bumped several times is sent once, as it is now, under its latest id; several
     unread-count changes are sent once, with the latest id and the count as it is now.
     """
-    latest_of_notification = {id_: seq for seq, kind, id_ in entries if kind == StreamKind.NOTIFICATION}
-    unread_seq = max((seq for seq, kind, _ in entries if kind == StreamKind.UNREAD_COUNT), default=None)
-    rows = selectors.inbox_notification_rows(user=user_id).filter(pk__in=latest_of_notification)
-    rendered = {row["id"]: notification_json(row) for row in rows}
-    messages = [
-        (seq, "notification", rendered[notification_id])
-        for notification_id, seq in latest_of_notification.items()
-        if notification_id in rendered
-    ]
-    if unread_seq is not None:
-        messages.append((unread_seq, "unread_count", selectors.inbox_unread_counts(user=user_id)))
-    messages.sort(key=lambda message: message[0])
-    return [sse_message(seq=seq, event=event, data=data) for seq, event, data in messages]
+    latest_of_notification = {
+        (user_id, notification_id): seq
+        for user_id, entries in entries_by_user.items()
+        for seq, kind, notification_id in entries
+        if kind == StreamKind.NOTIFICATION
+    }
+    rows = selectors.notification_rows_of(keys=latest_of_notification)
+    messages = {user_id: [] for user_id in entries_by_user}
+    for row in rows:
+        key = (row["recipient_id"], row["id"])
+        if key in latest_of_notification:  # never a row of someone else's under a user's entry
+            messages[key[0]].append((latest_of_notification[key], "notification", notification_json(row)))
+    for user_id, entries in entries_by_user.items():
+        unread_seq = max((seq for seq, kind, _ in entries if kind == StreamKind.UNREAD_COUNT), default=None)
+        if unread_seq is not None:
+            messages[user_id].append((unread_seq, "unread_count", selectors.inbox_unread_counts(user=user_id)))
+    return {
+        user_id: [sse_message(seq=seq, event=event, data=data) for seq, event, data in sorted(unsorted)]
+        for user_id, unsorted in messages.items()
+    }
 
 
 @transaction.atomic(savepoint=False)
