@@ -451,11 +451,12 @@ class Bench:
         self.vacuum()
 
         bench_redis().set(PUBLISHED_KEY, 0)
-        start = time.perf_counter()
+        started_at = time.time()
         status, body = self.api.call("POST", "/api/videos/", self.tokens[celeb.pk], {"caption": caption})
         assert status == 201, (status, body)
         self.wait_events(Event.objects.filter(pk=body["event_id"]))
-        path_seconds = time.perf_counter() - start
+        # To the last chunk's commit, which stamps the event done: the figure does not wait for a poll.
+        path_seconds = Event.objects.get(pk=body["event_id"]).done_at.timestamp() - started_at
         messages = int(bench_redis().get(PUBLISHED_KEY))
         written = Notification.objects.filter(event_id=body["event_id"]).count()
         assert written == followers, f"{written} rows for {followers} followers"
