@@ -84,7 +84,9 @@ def publish(pushes: Mapping[int, Push | None]) -> None:
         logger.warning("could not wake inbox streams", exc_info=True)
 
 
-class Wakeup:
+class Subscription:
+    """An open stream's channel (without Redis, a poll timer)."""
+
     def __init__(self, pubsub=None):
         self._pubsub = pubsub
 
@@ -107,16 +109,16 @@ class Wakeup:
 
 
 @asynccontextmanager
-async def wakeups(user_id: int) -> AsyncIterator[Wakeup]:
+async def subscribed(user_id: int) -> AsyncIterator[Subscription]:
     """Subscribe before the first read of the log, so nothing lands unseen between the two."""
     if not settings.REDIS_URL:
-        yield Wakeup()
+        yield Subscription()
         return
     client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub()
     try:
         await pubsub.subscribe(channel_name(user_id))
-        yield Wakeup(pubsub)
+        yield Subscription(pubsub)
     finally:
         await pubsub.aclose()
         await client.aclose()

@@ -84,7 +84,7 @@ def _read_and_disconnect(read, *args):
 
 async def _event_stream(user, last_event_id: int | None):
     yield ": ok\n\n"
-    async with live.wakeups(user.pk) as wakeup:
+    async with live.subscribed(user.pk) as subscription:
         messages, position = await sync_to_async(_read_and_disconnect)(_opening, user, last_event_id)
         for message in messages:
             yield message
@@ -98,7 +98,7 @@ async def _event_stream(user, last_event_id: int | None):
                     read, last_watched = _messages_watched, time.monotonic()
                 messages, position, read_log = await sync_to_async(_read_and_disconnect)(read, user, position)
             else:
-                messages, position, read_log = _pushed_after(await wakeup.wait(), position)
+                messages, position, read_log = _pushed_after(await subscription.wait(), position)
             for message in messages:
                 yield message
             if messages:

@@ -139,17 +139,28 @@ def _tag_share_delivered(sharer, video, tagged, django_capture_on_commit_callbac
         fan_out.event_deliver(event_id=share.event.pk)
 
 
+def _tag_share_to_open_streams(pubsub, django_capture_on_commit_callbacks):
+    """@sharer_x tags one user in a share of another's video; both watch their inbox with a stream open.
+    Returns the creator, the tagged user and what each stream was sent."""
+    creator, tagged, sharer = UserFactory.create(), UserFactory.create(), UserFactory.create(username="sharer_x")
+    streams = {}
+    for user in (creator, tagged):
+        stream_log.stream_watched(user_id=user.pk)
+        streams[user] = pubsub(user)
+    _tag_share_delivered(sharer, VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks)
+    return creator, tagged, {user: _pushed(stream) for user, stream in streams.items()}
+
+
+def _data(message: str) -> dict:
+    return json.loads(message.split("data: ", 1)[1])
+
+
 @pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
 def test_a_delivery_pushes_to_each_open_stream_the_messages_a_read_of_its_log_gives(
     pubsub, django_capture_on_commit_callbacks
 ):
-    creator, tagged, sharer = UserFactory.create(), UserFactory.create(), UserFactory.create(username="sharer_x")
-    for user in (creator, tagged):
-        stream_log.stream_watched(user_id=user.pk)
-    creator_stream, tagged_stream = pubsub(creator), pubsub(tagged)
-    _tag_share_delivered(sharer, VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks)
-    for user, stream in ((creator, creator_stream), (tagged, tagged_stream)):
-        push = _pushed(stream)
+    _, _, pushed = _tag_share_to_open_streams(pubsub, django_capture_on_commit_callbacks)
+    for user, push in pushed.items():
         assert (push.first, push.last) == (2, 3)  # after the watch's opening unread count
         logged, position, _ = _messages_after(user, 1)
         assert (push.messages, position) == (logged, 3)
@@ -159,17 +170,11 @@ def test_a_delivery_pushes_to_each_open_stream_the_messages_a_read_of_its_log_gi
 def test_a_pushed_share_names_the_sharer_to_the_tagged_user_and_never_to_the_creator(
     pubsub, django_capture_on_commit_callbacks
 ):
-    creator, tagged, sharer = UserFactory.create(), UserFactory.create(), UserFactory.create(username="sharer_y")
-    for user in (creator, tagged):
-        stream_log.stream_watched(user_id=user.pk)
-    creator_stream, tagged_stream = pubsub(creator), pubsub(tagged)
-    _tag_share_delivered(sharer, VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks)
-    to_creator, to_tagged = _pushed(creator_stream).messages, _pushed(tagged_stream).messages
-    notification = json.loads(to_creator[0].split("data: ", 1)[1])
-    assert (notification["type"], notification["actor"]) == ("share", None)
-    assert "sharer_y" not in "".join(to_creator)
-    notification = json.loads(to_tagged[0].split("data: ", 1)[1])
-    assert (notification["type"], notification["actor"]["username"]) == ("tag", "sharer_y")
+    creator, tagged, pushed = _tag_share_to_open_streams(pubsub, django_capture_on_commit_callbacks)
+    to_creator, to_tagged = pushed[creator].messages, pushed[tagged].messages
+    assert (_data(to_creator[0])["type"], _data(to_creator[0])["actor"]) == ("share", None)
+    assert "sharer_x" not in "".join(to_creator)
+    assert (_data(to_tagged[0])["type"], _data(to_tagged[0])["actor"]["username"]) == ("tag", "sharer_x")
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="stream pushes go through Redis pub/sub only with REDIS_URL")
@@ -191,15 +196,8 @@ def test_past_the_rendering_limit_open_streams_get_a_wake_up_to_read_their_log(
     pubsub, django_capture_on_commit_callbacks, monkeypatch
 ):
     monkeypatch.setattr(stream_log, "PUSH_RENDERED_MAX", 1)
-    creator, tagged = UserFactory.create(), UserFactory.create()
-    for user in (creator, tagged):
-        stream_log.stream_watched(user_id=user.pk)
-    streams = {user.pk: pubsub(user) for user in (creator, tagged)}
-    _tag_share_delivered(
-        UserFactory.create(), VideoFactory.create(creator=creator), tagged, django_capture_on_commit_callbacks
-    )
-    pushed = {user_id: _pushed(stream) for user_id, stream in streams.items()}
-    first, second = sorted(pushed)
+    creator, tagged, pushed = _tag_share_to_open_streams(pubsub, django_capture_on_commit_callbacks)
+    first, second = sorted((creator, tagged), key=lambda user: user.pk)
     assert pushed[first] is not None and pushed[second] is None
 
 
