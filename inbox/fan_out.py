@@ -29,7 +29,9 @@ def event_deliver(*, event_id: int) -> None:
             blocked, muted = audience_facts(event.actor_id, policy.candidate_ids(action))
             deliveries = policy.deliveries(action, blocked_actor=blocked, muted=muted)
             held = batching.hold_anonymous(event, deliveries)
-            if action.kind == ActionKind.SHARE and not batching.share_waits_for_window(action):
+            # A share joins the public count here unless it did when it was made, or waits for its window.
+            releasing = action.kind == ActionKind.SHARE and not action.share_counted
+            if releasing and not batching.share_waits_for_window(action):
                 shares_release(shares=Share.objects.filter(pk=action.share_id), now=timezone.now())
             written = notifications_write(event, [d for d in deliveries if d not in held])
             event.notification_count = len(written) + len(held)

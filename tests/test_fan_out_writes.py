@@ -83,3 +83,16 @@ def test_a_chunk_written_again_without_its_claim_fails_instead_of_writing_twice(
     assert Notification.objects.filter(event=video.event).count() == 2
     video.event.refresh_from_db()
     assert (video.event.chunks_done, video.event.notification_count) == (1, 2)
+
+
+@pytest.mark.parametrize(("batch_seconds", "counted_when_made"), [(0, True), (30, False)])
+def test_a_share_counted_when_made_says_so_and_its_delivery_leaves_the_count_exact(
+    settings, batch_seconds, counted_when_made
+):
+    settings.SHARE_NOTIFICATION_BATCH_SECONDS = batch_seconds
+    video = VideoFactory.create()
+    share = services.video_share(sharer=UserFactory.create(), video=video, channel="tag", tagged=[video.creator])
+    assert share.event.action.share_counted is counted_when_made
+    fan_out.event_deliver(event_id=share.event.pk)  # naming the creator, it is counted by now either way
+    video.refresh_from_db()
+    assert video.share_count == 1

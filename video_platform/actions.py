@@ -39,6 +39,7 @@ class RecordedAction:
     conversations: Mapping[int, int] = field(default_factory=dict)  # recipient id -> the chat it landed in
     text: str = ""  # the action's own words: caption, comment, message
     share_id: int | None = None
+    share_counted: bool = False  # the share joined its video's public count when it was made
     comment_id: int | None = None
     message_id: int | None = None
     follow_id: int | None = None
@@ -57,6 +58,7 @@ class RecordedAction:
             "conversations": {str(user_id): chat_id for user_id, chat_id in sorted(self.conversations.items())},
             "text": self.text,
             "share_id": self.share_id,
+            "share_counted": self.share_counted,
             "comment_id": self.comment_id,
             "message_id": self.message_id,
             "follow_id": self.follow_id,
@@ -81,6 +83,7 @@ class RecordedAction:
             conversations={int(user_id): chat_id for user_id, chat_id in payload.get("conversations", {}).items()},
             text=payload.get("text", ""),
             share_id=payload.get("share_id"),
+            share_counted=payload.get("share_counted", False),
             comment_id=payload.get("comment_id"),
             message_id=payload.get("message_id"),
             follow_id=payload.get("follow_id"),

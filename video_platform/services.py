@@ -341,6 +341,7 @@ def video_share(
             recipients=frozenset(u.pk for u in recipients),
             conversations=conversations,
             share_id=share.pk,
+            share_counted=counted_now,
             text=message,
         )
     )
