@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -9,9 +10,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from inbox import live, stream_log
+from inbox import fan_out, live, stream_log
 from inbox.models import InboxStream
 from inbox.stream import _pushed_after
+from video_platform.services import video_share
 
 from .clients import api_client
 from .factories import UserFactory, VideoFactory
@@ -54,11 +56,14 @@ class EventStream:
             else:
                 block[field] = value
 
-    def next_message(self, event: str) -> dict:
-        while True:
+    def next_message(self, event: str, *, within_seconds: float = 20) -> dict:
+        """The next ``event`` message; fails if only keep-alives and other messages come for that long."""
+        deadline = time.monotonic() + within_seconds
+        while time.monotonic() < deadline:
             block = self.next_block()
             if block.get("event") == event:
                 return block
+        raise AssertionError(f"no {event} message within {within_seconds} s")
 
     def close(self):
         self.connection.close()
@@ -262,3 +267,25 @@ def test_marking_read_streams_the_lower_unread_count(stream, celery_worker):
     api_client(creator).post("/api/inbox/read-all/")
 
     assert events.next_message("unread_count")["data"]["total"] == 0
+
+
+def test_a_stream_that_missed_a_push_reads_the_log_and_sends_what_it_missed_in_order(stream, monkeypatch):
+    # This process delivers (no worker), and drops the first delivery's push as a Redis blip would.
+    monkeypatch.setattr("inbox.dispatch.task_send", lambda *args, **options: True)
+    creator = UserFactory.create()
+    first_video, second_video = VideoFactory.create(creator=creator), VideoFactory.create(creator=creator)
+    events = stream(creator)
+    opening = events.next_message("unread_count")
+    with monkeypatch.context() as blip:
+        blip.setattr(live, "publish", lambda pushes: None)
+        fan_out.event_deliver(
+            event_id=video_share(sharer=UserFactory.create(), video=first_video, channel="link").event.pk
+        )
+    fan_out.event_deliver(
+        event_id=video_share(sharer=UserFactory.create(), video=second_video, channel="link").event.pk
+    )
+
+    notifications = [events.next_message("notification") for _ in range(2)]
+    assert [n["data"]["video"]["id"] for n in notifications] == [first_video.pk, second_video.pk]
+    ids = [int(opening["id"]), *(int(n["id"]) for n in notifications)]
+    assert ids == sorted(ids)
