@@ -724,6 +724,63 @@ class Bench:
             ),
         ]
 
+    def post_to_open_streams(self) -> None:
+        """``--open-streams`` followers hold their inbox stream open and their creator posts: from the post's
+        answer until the last stream shows it (reported), and the PostgreSQL sessions opened meanwhile (the post's
+        own request opens one; streams that read their log would open one each)."""
+        from django.db import connection
+
+        from video_platform.models import Follow
+
+        count = self.args.open_streams
+        creator = self.named_user("streamed_creator")
+        fans = self.mass_ids[:count]
+        Follow.objects.bulk_create([Follow(follower_id=uid, followee=creator) for uid in fans])
+        noop = [self.noop_round_trip() for _ in range(20)]
+        streams = [InboxStreamClient(self.services.port, self.tokens[uid]) for uid in fans]
+
+        def sessions() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                return cursor.fetchone()[0]
+
+        try:
+            for stream in streams:
+                stream.next_event("unread_count")  # subscribed and reading
+            before = sessions()
+            status, body = self.api.call("POST", "/api/videos/", self.tokens[creator.pk], {"caption": "live"})
+            answered = time.perf_counter()
+            assert status == 201, (status, body)
+            shown = [stream.next_event("notification", lambda data: data["type"] == "post")[0] for stream in streams]
+            opened = sessions() - before
+        finally:
+            for stream in streams:
+                stream.close()
+        last = max(shown) - answered
+        self.notes["open_streams"] = dict(
+            streams=count,
+            noop_p50_ms=percentile(noop, 50) * 1000,
+            shown_p50_ms=(percentile(shown, 50) - answered) * 1000,
+            shown_last_ms=last * 1000,
+            sessions_opened=opened,
+        )
+        self.figures += [
+            Figure(
+                f"3 post -> the last of {count} followers' open streams (reported)",
+                last * 1000,
+                "ms",
+                percentile(noop, 50) * 1000,
+                "no-op task round trip p50",
+            ),
+            Figure(
+                f"3 PostgreSQL sessions opened while {count} open streams showed a post (reported)",
+                opened,
+                "sessions",
+                None,
+                "the post's request opens 1 (a worker process opens its own at its first task)",
+            ),
+        ]
+
     # ---- 4, 5. inbox reads at depth, unread counts ----------------------------------------------------
 
     def seed_depth(self, reader) -> None:
@@ -959,6 +1016,7 @@ class Bench:
                 "celebrity": self.celebrity_post,
                 "storm": self.share_storm,
                 "latency": self.share_latency,
+                "streams": self.post_to_open_streams,
                 "reads": self.inbox_reads,
                 "throughput": self.write_throughput,
             }
@@ -1048,13 +1106,15 @@ def main() -> None:
     parser.add_argument("--storm", type=int, default=20_000, help="concurrent link shares of one video")
     parser.add_argument("--latency", type=int, default=1000, help="shares timed from API answer to inbox")
     parser.add_argument("--latency-rate", type=float, default=20.0, help="shares per second in the latency run")
+    parser.add_argument("--open-streams", type=int, default=50, help="followers holding their stream open")
     parser.add_argument("--depth-total", type=int, default=1_000_000, help="notifications in the table")
     parser.add_argument("--depth-user", type=int, default=100_000, help="notifications of the deep reader")
     parser.add_argument("--reads", type=int, default=1000, help="timed requests per read endpoint")
     parser.add_argument("--throughput-seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--copy-rounds", type=int, default=2, help="rounds of the COPY baselines (mean reported)")
-    parser.add_argument("--only", nargs="*", default=[], help="stages: celebrity storm latency reads throughput")
+    stages = "celebrity storm latency streams reads throughput"
+    parser.add_argument("--only", nargs="*", default=[], help=f"stages: {stages}")
     Bench(parser.parse_args()).run()
 
 
