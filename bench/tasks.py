@@ -1,6 +1,7 @@
 """The broker floors: a task that does nothing but say it ran, and one that writes one row first, through the same
-Redis and worker."""
+Redis and worker; and the warm-up that readies every worker process before the first stage."""
 
+import time
 from functools import cache
 
 import redis
@@ -40,3 +41,24 @@ def delivery_floor(channel: str, number: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {WRITE_FLOOR_TABLE} (user_id, body) VALUES (0, %s::jsonb)", [str(number)])
     bench_redis().publish(channel, number)
+
+
+@shared_task(name="bench.warm_up")
+def warm_up(reply_key: str) -> None:
+    """Open this worker process's database connection and read each table a delivery writes, as a worker that
+    has been running a while has; then hold on a moment, so that the next warm-up goes to the other process."""
+    with connection.cursor() as cursor:
+        for table in (
+            "inbox_event",
+            "inbox_eventchunk",
+            "inbox_notification",
+            "inbox_inboxstream",
+            "inbox_streamentry",
+            "platform_follow",
+            "platform_profile",
+            "platform_block",
+            "platform_share",
+        ):
+            cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+    time.sleep(0.05)
+    bench_redis().rpush(reply_key, 1)
