@@ -115,6 +115,29 @@ def test_deleting_an_event_keeps_its_notifications_without_it(deliver):
     assert dangling() == []
 
 
+def test_a_posts_rows_go_with_the_posts_event(deliver):
+    world = build_inbox(deliver)
+    post = Event.objects.get(kind="post", actor=world["creator"])
+    assert Notification.objects.filter(event=post, type="post").exists()
+    others = set(Notification.objects.exclude(event=post).values_list("pk", flat=True))
+    post.delete()
+    assert not Notification.objects.filter(type="post").exists()
+    assert set(Notification.objects.values_list("pk", flat=True)) == others
+    assert dangling() == []
+
+
+def test_a_post_row_a_chunk_commits_after_its_event_is_deleted_is_swept_later(deliver):
+    world = build_inbox(deliver)
+    post = Event.objects.get(kind="post", actor=world["creator"])
+    late = Notification.objects.filter(event=post).values().first() | {"id": None, "recipient_id": world["sharer"].pk}
+    post_id = post.pk
+    post.delete()
+    Notification.objects.create(**late)
+    assert dangling() != []
+    assert notifications_of_deleted_delete(kind="post", ids=[post_id]) == 1
+    assert dangling() == []
+
+
 def test_a_held_share_goes_with_its_event_and_its_recipient(deliver, settings):
     settings.SHARE_NOTIFICATION_BATCH_SECONDS = 600
     world = build_inbox(deliver)
@@ -157,8 +180,8 @@ def test_a_row_a_fan_out_commits_after_the_delete_is_swept_later(deliver, kind, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("model", ["user", "video", "conversation"])
-def test_deleting_a_user_video_or_chat_schedules_the_late_sweep(model, monkeypatch):
+@pytest.mark.parametrize("model", ["user", "video", "conversation", "post"])
+def test_deleting_a_user_video_chat_or_post_schedules_the_late_sweep(model, monkeypatch):
     sent = []
 
     def send(task, *args, **options):
@@ -170,6 +193,7 @@ def test_deleting_a_user_video_or_chat_schedules_the_late_sweep(model, monkeypat
         "user": ben,
         "video": Video.objects.create(creator=cara, caption="gone soon"),
         "conversation": services.conversation_get_or_create(creator=cara, participants=[ben])[0],
+        "post": services.video_create(creator=cara, caption="posted").event,
     }[model]
     target_id = target.pk
     target.delete()
@@ -219,30 +243,63 @@ def test_simulation_reset_leaves_no_dangling_inbox_row(deliver):
     assert dangling() == []
 
 
+class HandedOver:
+    """Stands in for Django's deletion collector: keeps the rows an ``on_delete`` handler gives it to delete or
+    update, which is what the delete then runs."""
+
+    def __init__(self):
+        self.rows = []
+
+    def collect(self, objs, **kwargs):
+        self.rows.append(objs)
+
+    def add_field_update(self, field, value, objs):
+        self.rows.append(objs)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
 @pytest.mark.parametrize(
-    ("model", "column"),
+    ("model", "field_name"),
     [
-        (Notification, "recipient_id"),
-        (Notification, "actor_id"),
-        (Notification, "video_id"),
-        (Notification, "conversation_id"),
-        (Notification, "event_id"),
-        (StreamEntry, "recipient_id"),
-        (StreamEntry, "notification_id"),
-        (HeldShare, "recipient_id"),
-        (HeldShare, "event_id"),
+        (Notification, "recipient"),
+        (Notification, "actor"),
+        (Notification, "video"),
+        (Notification, "conversation"),
+        (Notification, "event"),
+        (StreamEntry, "recipient"),
+        (StreamEntry, "notification"),
+        (HeldShare, "recipient"),
+        (HeldShare, "event"),
     ],
 )
-def test_a_delete_finds_the_rows_of_a_key_through_an_index(model, column):
-    """What the ORM runs for a cascade (``key IN (…)``) can use an index: deleting one user, video or chat never
-    reads the whole table, however large."""
+def test_a_delete_finds_the_rows_of_a_key_through_an_index(model, field_name):
+    """What the ORM runs for a cascade can use an index: deleting one user, video, chat or event never reads the
+    whole table, however large (a post's rows are found through their event, not their actor or video)."""
+    field = model._meta.get_field(field_name)
+    handed_over = HandedOver()
+    keyed = model._base_manager.filter(**{f"{field_name}__in": [1, 2, 3]})
+    field.remote_field.on_delete(handed_over, field, keyed, "default")
+    assert handed_over.rows
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan TO off")  # an empty table would be scanned anyway
-        cursor.execute(f"EXPLAIN SELECT id FROM {table} WHERE {column} IN (1, 2, 3)")
+        for rows in handed_over.rows:
+            sql, params = rows.values("pk").query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"Seq Scan on {table}" not in plan, (sql, plan)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+@pytest.mark.parametrize(("kind", "key"), [(kind, key) for kind, keys in deletions.KEYS.items() for key in keys])
+def test_the_late_sweep_finds_its_rows_through_an_index(kind, key):
+    rows = deletions._rows_of(key, [1, 2, 3])
+    sql, params = rows.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan TO off")
+        cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert f"Seq Scan on {table}" not in plan, plan
+    assert "Seq Scan on inbox_notification" not in plan, (sql, plan)
 
 
 @pytest.mark.parametrize("model", INBOX_MODELS)
