@@ -29,10 +29,12 @@ KEYS = {
 }
 
 
-def _rows_of(key: str, ids: list[int]) -> QuerySet:
+def rows_named(key: str, ids: list[int]) -> QuerySet:
+    """The rows whose ``key`` names one of ``ids``, as the model's ``on_delete`` handlers find them: a post's
+    rows through their event only (inbox.models.POST), every other row through its actor or video."""
     rows = Notification.objects.filter(**{f"{key}__in": ids})
     if key in ("actor_id", "video_id"):
-        return rows.exclude(POST)  # as their indexes do
+        return rows.exclude(POST)
     return rows.filter(POST) if key == "event_id" else rows
 
 
@@ -41,7 +43,7 @@ def notifications_of_deleted_delete(*, kind: str, ids: list[int]) -> int:
     """Delete the inbox rows (and their stream entries) whose ``kind`` key names one of ``ids``."""
     deleted = 0
     for key in KEYS[kind]:
-        rows = _rows_of(key, ids)
+        rows = rows_named(key, ids)
         StreamEntry.objects.filter(notification__in=rows).delete()
         if key == "recipient_id":
             StreamEntry.objects.filter(recipient_id__in=ids).delete()
@@ -62,8 +64,12 @@ def _sweep_later(kind: str):
 
 
 def _post_sweep_later(sender, instance, **kwargs):
+    """Of the events, only a post's names rows that go with it."""
     if instance.kind == ActionKind.POST:
-        _sweep_later("post")(sender, instance, **kwargs)
+        _post_sweep(sender, instance, **kwargs)
+
+
+_post_sweep = _sweep_later("post")
 
 
 def connect() -> None:

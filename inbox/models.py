@@ -13,19 +13,20 @@ User = settings.AUTH_USER_MODEL
 WITHOUT_CONSTRAINT_OR_INDEX = {"db_constraint": False, "db_index": False}
 
 NOTIFICATION_TYPE_CHOICES = [(t.value, t.value) for t in NotificationType]
+# A post's rows: left out of the actor and video indexes, they go with the post's event.
 POST = Q(type=NotificationType.POST.value)
 
 
 def cascade_except_post_rows(collector, field, sub_objs, using):
     """CASCADE, through this key's index, which holds no row of a post: a post's rows go with its event."""
-    models.CASCADE(collector, field, sub_objs.exclude(type=NotificationType.POST), using)
+    models.CASCADE(collector, field, sub_objs.exclude(POST), using)
 
 
 def cascade_post_rows_else_set_null(collector, field, sub_objs, using):
     """A post's rows go with the post's event, which goes with its video and its creator; any other row stays,
     without its event."""
-    models.CASCADE(collector, field, sub_objs.filter(type=NotificationType.POST), using)
-    models.SET_NULL(collector, field, sub_objs.exclude(type=NotificationType.POST), using)
+    models.CASCADE(collector, field, sub_objs.filter(POST), using)
+    models.SET_NULL(collector, field, sub_objs.exclude(POST), using)
 
 
 # The collector would otherwise read every row of the key before the handler narrows it, without an index.

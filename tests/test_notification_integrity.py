@@ -293,7 +293,7 @@ def test_a_delete_finds_the_rows_of_a_key_through_an_index(model, field_name):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
 @pytest.mark.parametrize(("kind", "key"), [(kind, key) for kind, keys in deletions.KEYS.items() for key in keys])
 def test_the_late_sweep_finds_its_rows_through_an_index(kind, key):
-    rows = deletions._rows_of(key, [1, 2, 3])
+    rows = deletions.rows_named(key, [1, 2, 3])
     sql, params = rows.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan TO off")
